@@ -1,0 +1,13 @@
+//! The HTTP edge: state, routing, authentication extraction, metrics, and the handlers.
+//! Handlers are thin: they validate input into types, check the caller, and call into
+//! `accounts` (or later `repos`) on the blocking pool.
+
+pub mod auth;
+pub mod errors;
+mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use state::AppState;

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod logging;
+pub mod names;
+pub mod server;
+pub mod time;

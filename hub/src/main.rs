@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    grove_hub::cli::main()
+}

@@ -1,0 +1,80 @@
+//! `grove serve`: open the database (migrating it), the blob store and the session key, bind,
+//! announce the address on stdout, and serve until SIGINT/SIGTERM.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, middleware, web};
+use anyhow::Context;
+use grove_storage::BlobStore;
+
+use crate::accounts::sessions::SessionKeys;
+use crate::config::ServeArgs;
+use crate::db::{Db, run_migrations};
+use crate::http::metrics::{Metrics, track};
+use crate::http::{AppState, errors, routes};
+
+/// Opens everything the hub needs; used by `serve` and by tests that build a state directly.
+pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result<AppState> {
+    args.data.ensure_data_dir()?;
+    let db = Db::connect(&args.data.database()?)?;
+    let migrate_db = db.clone();
+    let applied = tokio::task::spawn_blocking(move || {
+        let mut conn = migrate_db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+        run_migrations(&mut conn)
+    })
+    .await??;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "database migrated");
+    }
+    let storage_url = args.storage_url()?;
+    let blobs = BlobStore::from_url(&storage_url)
+        .with_context(|| format!("cannot open blob store {storage_url}"))?;
+    let sessions = SessionKeys::load_or_create(&args.data.data_dir)?;
+    Ok(AppState {
+        db,
+        blobs: Arc::new(blobs),
+        sessions: Arc::new(sessions),
+        metrics: Arc::new(Metrics::new()?),
+        public_url,
+        signup_enabled: !args.disable_signup,
+    })
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    let state = build_state(&args, args.public_url(bound)).await?;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(errors::json_config())
+            .app_data(errors::path_config())
+            .app_data(errors::query_config())
+            .wrap(middleware::from_fn(track))
+            .wrap(
+                middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "same-origin")),
+            )
+            .configure(routes::configure)
+            .default_service(web::to(errors::not_found))
+    })
+    // Slow clients must send their request head promptly and cannot hold connections forever.
+    .client_request_timeout(Duration::from_secs(10))
+    .keep_alive(Duration::from_secs(75))
+    .listen(listener)?
+    .run();
+    tracing::info!(%bound, "grove is serving");
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{bound}")?;
+        out.flush()?;
+    }
+    server.await?;
+    Ok(())
+}
