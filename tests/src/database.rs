@@ -8,7 +8,10 @@
 //! - `GROVE_TEST_REQUIRE_SERVICES=1`: a missing variable for the chosen backend is a panic instead
 //!   of a fall-back to SQLite and local files.
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use std::path::Path;
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
 
 /// The backend a hub was started with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +131,91 @@ impl TestDatabase {
         match self {
             TestDatabase::Sqlite => None,
             TestDatabase::Postgres { url, .. } => Some(url),
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl TestDatabase {
+    /// True when `needle` occurs anywhere in the stored data: for SQLite, in the bytes of every
+    /// `grove.db*` file of `data_dir` (free pages and the WAL included); for PostgreSQL, in the
+    /// JSON text of any row of any table of the `public` schema.
+    pub(crate) fn contains(&self, data_dir: &Path, needle: &str) -> bool {
+        match self {
+            TestDatabase::Sqlite => {
+                let mut files = 0;
+                let mut found = false;
+                for entry in std::fs::read_dir(data_dir).expect("cannot list the data dir") {
+                    let path = entry.unwrap().path();
+                    let name = path.file_name().unwrap().to_string_lossy().to_string();
+                    if name.starts_with("grove.db") {
+                        files += 1;
+                        let bytes = std::fs::read(&path).unwrap_or_default();
+                        found |= bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+                    }
+                }
+                assert!(files > 0, "no grove.db* in {}", data_dir.display());
+                found
+            }
+            TestDatabase::Postgres { url, .. } => {
+                let mut conn = PgConnection::establish(url)
+                    .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+                let tables: Vec<TableName> = diesel::sql_query(
+                    "SELECT table_name::text AS name FROM information_schema.tables \
+                     WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                )
+                .load(&mut conn)
+                .expect("cannot list tables");
+                assert!(!tables.is_empty(), "the test database has no tables");
+                tables.iter().any(|t| {
+                    let table = t.name.replace('"', "\"\"");
+                    let count: Count = diesel::sql_query(format!(
+                        "SELECT count(*) AS n FROM \"{table}\" x \
+                         WHERE strpos(row_to_json(x)::text, $1) > 0"
+                    ))
+                    .bind::<Text, _>(needle)
+                    .get_result(&mut conn)
+                    .unwrap_or_else(|e| panic!("cannot search table {table}: {e}"));
+                    count.n > 0
+                })
+            }
+        }
+    }
+}
+
+impl TestDatabase {
+    /// Runs one SQL statement on the hub's database; returns the number of rows it touched.
+    pub(crate) fn execute(&self, data_dir: &Path, sql: &str) -> usize {
+        match self {
+            TestDatabase::Sqlite => {
+                let path = data_dir.join("grove.db");
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+                diesel::sql_query("PRAGMA busy_timeout = 10000")
+                    .execute(&mut conn)
+                    .unwrap();
+                diesel::sql_query(sql)
+                    .execute(&mut conn)
+                    .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"))
+            }
+            TestDatabase::Postgres { url, .. } => {
+                let mut conn = PgConnection::establish(url)
+                    .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+                diesel::sql_query(sql)
+                    .execute(&mut conn)
+                    .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"))
+            }
         }
     }
 }

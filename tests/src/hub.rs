@@ -498,6 +498,18 @@ impl TestHub {
             .to_string()
     }
 
+    /// True when `needle` occurs anywhere in the hub's database (SQLite: the bytes of the
+    /// `grove.db*` files; PostgreSQL: the JSON text of every row of every table).
+    pub fn database_contains(&self, needle: &str) -> bool {
+        self.db.contains(self.data_dir(), needle)
+    }
+
+    /// Runs one SQL statement on the hub's database (white-box: for states the API cannot
+    /// reach, such as a token past its expiry); returns the number of rows touched.
+    pub fn execute_sql(&self, sql: &str) -> usize {
+        self.db.execute(self.data_dir(), sql)
+    }
+
     /// True while the process runs.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()

@@ -182,10 +182,10 @@ fn cli_user_create_prints_the_account() {
 #[test]
 fn cli_user_create_admin() {
     let hub = TestHub::start();
-    let root = hub.user_with("root", &["--admin"]);
-    assert_account(&root.account, "user", "root");
-    assert_eq!(root.account["isAdmin"], true);
-    let overview = hub.get("/api/users/root/overview", None).expect(200);
+    let boss = hub.user_with("boss", &["--admin"]);
+    assert_account(&boss.account, "user", "boss");
+    assert_eq!(boss.account["isAdmin"], true);
+    let overview = hub.get("/api/users/boss/overview", None).expect(200);
     assert_eq!(overview["isAdmin"], true);
     let plain = hub.user("plain");
     assert_eq!(plain.account["isAdmin"], false);
