@@ -178,8 +178,14 @@ mod tests {
         assert_eq!(parse_card(&deep), Err(CardError::TooDeep));
         let big = format!("---\nk: \"{}\"\n---\n", "x".repeat(MAX_FRONT_MATTER));
         assert_eq!(parse_card(&big), Err(CardError::TooLarge));
-        assert!(matches!(parse_card("---\nk: [unclosed\n---\n"), Err(CardError::Syntax(_))));
-        assert_eq!(parse_card("---\n- a\n- b\n---\n"), Err(CardError::NotAMapping));
+        assert!(matches!(
+            parse_card("---\nk: [unclosed\n---\n"),
+            Err(CardError::Syntax(_))
+        ));
+        assert_eq!(
+            parse_card("---\n- a\n- b\n---\n"),
+            Err(CardError::NotAMapping)
+        );
         assert_eq!(parse_card("---\nk: v\n"), Err(CardError::Unterminated));
     }
 }

@@ -71,8 +71,14 @@ mod tests {
         assert_eq!(
             tags,
             [
-                "legal", "transformers", "text-generation", "de", "license:mit",
-                "dataset:org/data", "base_model:org/base", "base_model:finetune:org/base"
+                "legal",
+                "transformers",
+                "text-generation",
+                "de",
+                "license:mit",
+                "dataset:org/data",
+                "base_model:org/base",
+                "base_model:finetune:org/base"
             ]
         );
     }
