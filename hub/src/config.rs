@@ -48,6 +48,18 @@ pub struct ServeArgs {
     /// Refuse self-service sign-up; accounts are then made with `grove user create`.
     #[arg(long, env = "GROVE_DISABLE_SIGNUP")]
     pub disable_signup: bool,
+
+    /// What preupload answers for large or binary files: `regular` (content inline in the
+    /// commit; works with every client) or `lfs` (the LFS batch API; for clients with Xet
+    /// disabled and for git-lfs).
+    #[arg(long, env = "GROVE_UPLOAD_MODE", value_enum, default_value_t = UploadMode::Regular)]
+    pub upload_mode: UploadMode,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMode {
+    Regular,
+    Lfs,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,6 +22,20 @@ pub enum ApiError {
     /// A missing repo, or one the caller may not see: the two must look identical.
     #[error("{0}")]
     RepoNotFound(String),
+    /// The same for an anonymous caller: 401, as the Hub answers, so clients prompt for a token.
+    #[error("{0}")]
+    RepoNotFoundAnonymous(String),
+    /// A branch, tag or commit that does not exist in a visible repo.
+    #[error("{0}")]
+    RevisionNotFound(String),
+    /// A file path that does not exist at a visible revision.
+    #[error("{0}")]
+    EntryNotFound(String),
+    /// A `parentCommit` that is no longer the branch tip.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -46,7 +60,9 @@ impl ApiError {
     /// The Hub protocol's `X-Error-Code`, which the stock client maps to exception types.
     fn hub_error_code(&self) -> Option<&'static str> {
         match self {
-            Self::RepoNotFound(_) => Some("RepoNotFound"),
+            Self::RepoNotFound(_) | Self::RepoNotFoundAnonymous(_) => Some("RepoNotFound"),
+            Self::RevisionNotFound(_) => Some("RevisionNotFound"),
+            Self::EntryNotFound(_) => Some("EntryNotFound"),
             _ => None,
         }
     }
@@ -68,9 +84,14 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::RepoNotFoundAnonymous(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::RepoNotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_)
+            | Self::RepoNotFound(_)
+            | Self::RevisionNotFound(_)
+            | Self::EntryNotFound(_) => StatusCode::NOT_FOUND,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -8,5 +8,6 @@ pub mod error;
 pub mod http;
 pub mod logging;
 pub mod names;
+pub mod repos;
 pub mod server;
 pub mod time;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 use grove_storage::BlobStore;
+use grove_storage::git::GitStore;
 
 use crate::accounts::sessions::SessionKeys;
 use crate::config::ServeArgs;
@@ -33,9 +34,16 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
     let blobs = BlobStore::from_url(&storage_url)
         .with_context(|| format!("cannot open blob store {storage_url}"))?;
     let sessions = SessionKeys::load_or_create(&args.data.data_dir)?;
+    let git = GitStore::new(args.data.data_dir.join("repos"));
+    let spool_dir = args.data.data_dir.join("spool");
+    std::fs::create_dir_all(&spool_dir)
+        .with_context(|| format!("cannot create {}", spool_dir.display()))?;
     Ok(AppState {
         db,
         blobs: Arc::new(blobs),
+        git: Arc::new(git),
+        spool_dir,
+        upload_mode: args.upload_mode,
         sessions: Arc::new(sessions),
         metrics: Arc::new(Metrics::new()?),
         public_url,

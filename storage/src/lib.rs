@@ -4,6 +4,7 @@
 mod error;
 mod expect;
 mod get;
+pub mod git;
 pub mod keys;
 mod oid;
 mod open;

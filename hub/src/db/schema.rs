@@ -66,5 +66,36 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     api_tokens,
     sessions,
-    audit_log
+    audit_log,
+    repos,
+    lfs_objects
 );
+
+diesel::table! {
+    repos (id) {
+        id -> BigInt,
+        kind -> Text,
+        owner_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        private -> Bool,
+        default_branch -> Text,
+        downloads -> BigInt,
+        likes -> BigInt,
+        head_commit -> Nullable<Text>,
+        card_data -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(repos -> accounts (owner_id));
+
+diesel::table! {
+    lfs_objects (oid) {
+        oid -> Text,
+        size -> BigInt,
+        git_oid -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -7,6 +7,9 @@ pub mod errors;
 mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod pagination;
+pub mod query;
+pub mod repo_lookup;
 pub mod routes;
 pub mod state;
 

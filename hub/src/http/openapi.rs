@@ -3,7 +3,10 @@
 
 use utoipa::OpenApi;
 
-use super::handlers::{account_handlers, ops, org_handlers, token_handlers};
+use super::handlers::{
+    account_handlers, commit_handlers, download_handlers, info_handlers, list_handlers, ops,
+    org_handlers, repo_handlers, token_handlers, tree_handlers,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,12 +29,37 @@ use super::handlers::{account_handlers, ops, org_handlers, token_handlers};
         org_handlers::list_members,
         org_handlers::set_member,
         org_handlers::delete_member,
+        repo_handlers::create_repo,
+        repo_handlers::delete_repo,
+        repo_handlers::update_repo_settings,
+        info_handlers::get_repo_info,
+        info_handlers::get_repo_info_at_revision,
+        list_handlers::list_models,
+        list_handlers::list_datasets,
+        commit_handlers::validate_yaml,
+        commit_handlers::create_preupload,
+        commit_handlers::create_commit,
+        tree_handlers::list_tree,
+        tree_handlers::list_tree_folder,
+        tree_handlers::get_paths_info,
+        tree_handlers::list_refs,
+        tree_handlers::list_commits,
+        tree_handlers::create_branch,
+        tree_handlers::delete_branch,
+        tree_handlers::create_tag,
+        tree_handlers::delete_tag,
+        download_handlers::get_model_file,
+        download_handlers::get_dataset_file,
     ),
     tags(
         (name = "accounts", description = "Sign-up, sessions and identity"),
         (name = "tokens", description = "API tokens"),
         (name = "organizations", description = "Organisations and membership"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "repos", description = "Model and dataset repos"),
+        (name = "commits", description = "Preupload, commits, card validation"),
+        (name = "files", description = "Trees, paths-info and downloads"),
+        (name = "refs", description = "Branches, tags and history"),
     )
 )]
 pub struct ApiDoc;

@@ -4,7 +4,9 @@ use actix_web::web;
 
 use super::errors;
 use super::handlers::{
-    account_handlers as accounts, ops, org_handlers as orgs, token_handlers as tokens,
+    account_handlers as accounts, commit_handlers as commits, download_handlers as downloads,
+    info_handlers as info, list_handlers as lists, ops, org_handlers as orgs,
+    repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
 };
 
 /// A resource whose unmatched methods answer 405 in the JSON error envelope.
@@ -43,5 +45,68 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/api/organizations/{name}/members/{user}")
                 .route(web::put().to(orgs::set_member))
                 .route(web::delete().to(orgs::delete_member)),
+        )
+        // Repos over the Hub protocol. `{kind}` is `models` or `datasets`; revisions arrive as
+        // one percent-encoded segment.
+        .service(resource("/api/repos/create").route(web::post().to(repos::create_repo)))
+        .service(resource("/api/repos/delete").route(web::delete().to(repos::delete_repo)))
+        .service(resource("/api/validate-yaml").route(web::post().to(commits::validate_yaml)))
+        .service(resource("/api/models").route(web::get().to(lists::list_models)))
+        .service(resource("/api/datasets").route(web::get().to(lists::list_datasets)))
+        .service(resource("/api/{kind}/{owner}/{name}").route(web::get().to(info::get_repo_info)))
+        .service(
+            resource("/api/{kind}/{owner}/{name}/revision/{rev}")
+                .route(web::get().to(info::get_repo_info_at_revision)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/settings")
+                .route(web::put().to(repos::update_repo_settings)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/preupload/{rev}")
+                .route(web::post().to(commits::create_preupload)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/commit/{rev}")
+                .route(web::post().to(commits::create_commit)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/tree/{rev}")
+                .route(web::get().to(trees::list_tree)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/tree/{rev}/{path:.*}")
+                .route(web::get().to(trees::list_tree_folder)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/paths-info/{rev}")
+                .route(web::post().to(trees::get_paths_info)),
+        )
+        .service(resource("/api/{kind}/{owner}/{name}/refs").route(web::get().to(trees::list_refs)))
+        .service(
+            resource("/api/{kind}/{owner}/{name}/commits/{rev}")
+                .route(web::get().to(trees::list_commits)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/branch/{branch}")
+                .route(web::post().to(trees::create_branch))
+                .route(web::delete().to(trees::delete_branch)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/tag/{rev}")
+                .route(web::post().to(trees::create_tag))
+                .route(web::delete().to(trees::delete_tag)),
+        )
+        // Downloads. Dataset URLs carry a `datasets/` prefix; model URLs none, which is why
+        // account names such as `api` and `datasets` are reserved.
+        .service(
+            resource("/datasets/{owner}/{name}/resolve/{rev}/{path:.*}")
+                .route(web::get().to(downloads::get_dataset_file))
+                .route(web::head().to(downloads::get_dataset_file)),
+        )
+        .service(
+            resource("/{owner}/{name}/resolve/{rev}/{path:.*}")
+                .route(web::get().to(downloads::get_model_file))
+                .route(web::head().to(downloads::get_model_file)),
         );
 }

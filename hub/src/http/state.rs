@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use grove_storage::BlobStore;
+use grove_storage::git::GitStore;
 
 use super::metrics::Metrics;
 use crate::accounts::sessions::SessionKeys;
@@ -12,9 +13,31 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub blobs: Arc<BlobStore>,
+    pub git: Arc<GitStore>,
+    /// Where uploads are spooled while they are hashed (inside the data dir, same filesystem).
+    pub spool_dir: std::path::PathBuf,
+    pub upload_mode: crate::config::UploadMode,
     pub sessions: Arc<SessionKeys>,
     pub metrics: Arc<Metrics>,
     /// Base URL put in links the server returns, without a trailing slash.
     pub public_url: String,
     pub signup_enabled: bool,
+}
+
+impl AppState {
+    /// Runs blocking work (git, hashing, file I/O) on the blocking pool.
+    pub async fn blocking<T, F>(&self, f: F) -> crate::error::ApiResult<T>
+    where
+        F: FnOnce() -> crate::error::ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio::task::spawn_blocking(f).await.map_err(|e| {
+            crate::error::ApiError::internal(anyhow::anyhow!("blocking task failed: {e}"))
+        })?
+    }
+
+    /// The URL of a repo's page, as the stock client parses it back (`{E}/{prefix}{owner}/{name}`).
+    pub fn repo_url(&self, kind: crate::repos::RepoKind, id: &str) -> String {
+        format!("{}/{}{}", self.public_url, kind.url_prefix(), id)
+    }
 }

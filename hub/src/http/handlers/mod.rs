@@ -1,6 +1,12 @@
 //! Request handlers, one file per resource, named `verb_resource`.
 
 pub mod account_handlers;
+pub mod commit_handlers;
+pub mod download_handlers;
+pub mod info_handlers;
+pub mod list_handlers;
 pub mod ops;
 pub mod org_handlers;
+pub mod repo_handlers;
 pub mod token_handlers;
+pub mod tree_handlers;

@@ -1,0 +1,39 @@
+//! Query strings with repeated keys (`expand=a&expand=b`, `filter=x&filter=y`), which the stock
+//! client sends and serde's flat form decoding cannot express.
+
+use actix_web::HttpRequest;
+
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub fn of(req: &HttpRequest) -> Self {
+        Self(
+            url::form_urlencoded::parse(req.query_string().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// `true`/`1` are true; absent is `default`.
+    pub fn flag(&self, key: &str, default: bool) -> bool {
+        match self.get(key) {
+            Some(v) => matches!(v, "true" | "1" | "True"),
+            None => default,
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The one authorization decision for repos.
+//!
+//! Public repos are readable by anyone. Otherwise the caller's right is their role (owner: admin;
+//! org member: their role; site admin: admin) intersected with the credential's scope. A repo the
+//! caller may not read answers exactly like a missing one: the same status, `X-Error-Code` and
+//! body shape (401 for anonymous callers, 404 for authenticated ones, as the Hub does).
+
+use super::model::OwnedRepo;
+use crate::accounts::{Access, Principal, orgs};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoAction {
+    /// See the repo, its files and history.
+    Read,
+    /// Commit, create branches and tags.
+    Write,
+    /// Delete the repo or change its settings: an admin role, used with a write token.
+    Manage,
+}
+
+/// The error for a repo that does not exist or that the caller may not see.
+pub fn repo_not_found(caller: Option<&Principal>, id: &str) -> ApiError {
+    let message = format!("Repository not found: {id}");
+    match caller {
+        None => ApiError::RepoNotFoundAnonymous(message),
+        Some(_) => ApiError::RepoNotFound(message),
+    }
+}
+
+/// The caller's role on the repo, ignoring the credential's scope.
+fn role(conn: &mut DbConn, caller: &Principal, repo: &OwnedRepo) -> ApiResult<Option<Access>> {
+    if caller.user.is_admin || caller.user.id == repo.owner.id {
+        return Ok(Some(Access::Admin));
+    }
+    if repo.owner.is_org() {
+        return orgs::role_of(conn, repo.owner.id, caller.user.id);
+    }
+    Ok(None)
+}
+
+/// Allows `action` or answers with the right error.
+pub fn authorize(
+    conn: &mut DbConn,
+    caller: Option<&Principal>,
+    repo: &OwnedRepo,
+    action: RepoAction,
+) -> ApiResult<()> {
+    let role = match caller {
+        Some(p) => role(conn, p, repo)?,
+        None => None,
+    };
+    let scope = caller.map(Principal::scope);
+    let effective = match (role, scope) {
+        (Some(role), Some(scope)) => Some(role.min(scope)),
+        _ => None,
+    };
+    let can_read = !repo.repo.private || effective.is_some();
+    if !can_read {
+        return Err(repo_not_found(caller, &repo.id()));
+    }
+    let allowed = match action {
+        RepoAction::Read => true,
+        RepoAction::Write => effective >= Some(Access::Write),
+        RepoAction::Manage => role == Some(Access::Admin) && scope >= Some(Access::Write),
+    };
+    if allowed {
+        return Ok(());
+    }
+    match caller {
+        None => Err(ApiError::Unauthorized(
+            "authentication required: send Authorization: Bearer <token>".into(),
+        )),
+        Some(p) if role.is_some() && p.scope() < Access::Write => Err(ApiError::Forbidden(
+            format!("this token has {} scope; write is needed", p.scope()),
+        )),
+        Some(_) => Err(ApiError::Forbidden(format!(
+            "you do not have {} access to {}",
+            match action {
+                RepoAction::Manage => "admin",
+                _ => "write",
+            },
+            repo.id()
+        ))),
+    }
+}

@@ -1,0 +1,100 @@
+//! The repo row and its queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::RepoKind;
+use crate::accounts::Account;
+use crate::db::DbConn;
+use crate::db::schema::{accounts, repos};
+use crate::error::ApiResult;
+use crate::with_conn;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = repos)]
+pub struct Repo {
+    pub id: i64,
+    pub kind: String,
+    pub owner_id: i64,
+    pub name: String,
+    pub name_key: String,
+    pub private: bool,
+    pub default_branch: String,
+    pub downloads: i64,
+    pub likes: i64,
+    pub head_commit: Option<String>,
+    pub card_data: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Repo {
+    pub fn kind(&self) -> RepoKind {
+        RepoKind::parse(&self.kind).unwrap_or(RepoKind::Model)
+    }
+
+    /// The key of its git repository in the git store: by id, so a deleted and re-created repo
+    /// never sees the old history.
+    pub fn git_key(&self) -> String {
+        format!("{}/{}", self.kind().plural(), self.id)
+    }
+}
+
+/// A repo together with its owner account, as most handlers need both.
+#[derive(Debug, Clone)]
+pub struct OwnedRepo {
+    pub repo: Repo,
+    pub owner: Account,
+}
+
+impl OwnedRepo {
+    /// `owner/name`, as the Hub spells repo ids.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.owner.name, self.repo.name)
+    }
+}
+
+/// The repo `owner/name` of the given kind, without regard to case.
+pub fn find_repo(
+    conn: &mut DbConn,
+    kind: RepoKind,
+    owner: &str,
+    name: &str,
+) -> ApiResult<Option<OwnedRepo>> {
+    let owner_key = owner.to_ascii_lowercase();
+    let name_key = name.to_ascii_lowercase();
+    let row: Option<(Repo, Account)> = with_conn!(conn, |c| repos::table
+        .inner_join(accounts::table)
+        .filter(accounts::name_key.eq(&owner_key))
+        .filter(repos::kind.eq(kind.as_str()))
+        .filter(repos::name_key.eq(&name_key))
+        .select((Repo::as_select(), Account::as_select()))
+        .first(c)
+        .optional())?;
+    Ok(row.map(|(repo, owner)| OwnedRepo { repo, owner }))
+}
+
+/// Records the default branch's new tip and card after a commit.
+pub fn record_head(
+    conn: &mut DbConn,
+    repo_id: i64,
+    head: &str,
+    card_data: Option<String>,
+) -> ApiResult<()> {
+    with_conn!(conn, |c| diesel::update(repos::table.find(repo_id))
+        .set((
+            repos::head_commit.eq(head),
+            repos::card_data.eq(&card_data),
+            repos::updated_at.eq(crate::time::now()),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Adds one download to the counter.
+pub fn count_download(conn: &mut DbConn, repo_id: i64) -> ApiResult<()> {
+    with_conn!(conn, |c| diesel::update(repos::table.find(repo_id))
+        .set(repos::downloads.eq(repos::downloads + 1))
+        .execute(c))?;
+    Ok(())
+}

@@ -1,0 +1,2 @@
+DROP TABLE lfs_objects;
+DROP TABLE repos;
