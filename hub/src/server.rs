@@ -16,6 +16,7 @@ use crate::config::ServeArgs;
 use crate::db::{Db, run_migrations};
 use crate::http::metrics::{Metrics, track};
 use crate::http::{AppState, errors, routes};
+use crate::repos::upload_grants::UrlSigner;
 
 /// Opens everything the hub needs; used by `serve` and by tests that build a state directly.
 pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result<AppState> {
@@ -33,7 +34,9 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
     let storage_url = args.storage_url()?;
     let blobs = BlobStore::from_url(&storage_url)
         .with_context(|| format!("cannot open blob store {storage_url}"))?;
-    let sessions = SessionKeys::load_or_create(&args.data.data_dir)?;
+    let secret = crate::accounts::sessions::read_or_create_secret(&args.data.data_dir)?;
+    let sessions = SessionKeys::from_secret(secret.as_bytes())?;
+    let url_signer = UrlSigner::from_secret(secret.as_bytes())?;
     let git = GitStore::new(args.data.data_dir.join("repos"));
     let spool_dir = args.data.data_dir.join("spool");
     std::fs::create_dir_all(&spool_dir)
@@ -45,6 +48,7 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
         spool_dir,
         upload_mode: args.upload_mode,
         sessions: Arc::new(sessions),
+        url_signer: Arc::new(url_signer),
         metrics: Arc::new(Metrics::new()?),
         public_url,
         signup_enabled: !args.disable_signup,

@@ -116,7 +116,12 @@ fn create_open_delete() {
         .create("models/1", &author(), DEFAULT_GITATTRIBUTES)
         .unwrap();
     assert!(store.exists("models/1").unwrap());
-    assert!(store.repo_dir("models/1").unwrap().ends_with("models/1.git"));
+    assert!(
+        store
+            .repo_dir("models/1")
+            .unwrap()
+            .ends_with("models/1.git")
+    );
     let repo = store.open("models/1").unwrap();
     assert_eq!(repo.key(), "models/1");
     assert_eq!(repo.default_branch().unwrap(), "main");
@@ -128,9 +133,19 @@ fn create_open_delete() {
         store.create("models/1", &author(), DEFAULT_GITATTRIBUTES),
         Err(GitError::RepoExists(_))
     ));
-    for bad in ["models", "models/01", "Models/1", "../1", "models/1/x", "models/a"] {
+    for bad in [
+        "models",
+        "models/01",
+        "Models/1",
+        "../1",
+        "models/1/x",
+        "models/a",
+    ] {
         assert!(
-            matches!(store.create(bad, &author(), ""), Err(GitError::InvalidKey(_))),
+            matches!(
+                store.create(bad, &author(), ""),
+                Err(GitError::InvalidKey(_))
+            ),
             "{bad:?}"
         );
         assert!(matches!(store.open(bad), Err(GitError::InvalidKey(_))));
@@ -169,11 +184,20 @@ fn initial_commit_holds_gitattributes() {
     assert_eq!(info.author_name, "alice");
     assert_eq!(info.author_email, "alice@users.noreply.grove");
     assert_eq!(listing(&repo, &first, None, true), [".gitattributes"]);
-    assert_eq!(read(&repo, &first, ".gitattributes"), DEFAULT_GITATTRIBUTES.as_bytes());
+    assert_eq!(
+        read(&repo, &first, ".gitattributes"),
+        DEFAULT_GITATTRIBUTES.as_bytes()
+    );
 
     let lines: Vec<&str> = DEFAULT_GITATTRIBUTES.lines().collect();
     assert_eq!(lines.len(), 34);
-    for pattern in ["*.safetensors", "*.gguf", "saved_model/**/*", "*tfevents*", "*.tar.*"] {
+    for pattern in [
+        "*.safetensors",
+        "*.gguf",
+        "saved_model/**/*",
+        "*tfevents*",
+        "*.tar.*",
+    ] {
         let line = format!("{pattern} filter=lfs diff=lfs merge=lfs -text");
         assert!(lines.contains(&line.as_str()), "{line}");
     }
@@ -287,11 +311,24 @@ fn nested_files_and_listings() {
     );
     assert_eq!(
         listing(&repo, &id, Some("dir"), true),
-        ["dir/b.txt", "dir/sub/", "dir/sub/d.txt", "dir/sub/model.safetensors"]
+        [
+            "dir/b.txt",
+            "dir/sub/",
+            "dir/sub/d.txt",
+            "dir/sub/model.safetensors"
+        ]
     );
     assert!(repo.list(&id, Some(&path("nope")), true).unwrap().is_none());
-    assert!(repo.list(&id, Some(&path("a.txt")), false).unwrap().is_none());
-    assert!(repo.list(&id, Some(&path("dir/b")), false).unwrap().is_none());
+    assert!(
+        repo.list(&id, Some(&path("a.txt")), false)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        repo.list(&id, Some(&path("dir/b")), false)
+            .unwrap()
+            .is_none()
+    );
 
     // File entries: git blob ids and sizes.
     let a = repo.entry(&id, &path("a.txt")).unwrap().unwrap();
@@ -369,7 +406,10 @@ fn executable_bit_and_bad_blobs() {
         }],
         "t",
     ));
-    assert!(matches!(r, Err(GitError::BlobNotFound(ref o)) if *o == missing), "{r:?}");
+    assert!(
+        matches!(r, Err(GitError::BlobNotFound(ref o)) if *o == missing),
+        "{r:?}"
+    );
     let r = repo.commit(request(
         "main",
         None,
@@ -382,7 +422,10 @@ fn executable_bit_and_bad_blobs() {
     ));
     assert!(matches!(r, Err(GitError::InvalidObjectId(_))), "{r:?}");
     // A tree id is not a blob.
-    let tree = repo.entry(&first, &path(".gitattributes")).unwrap().unwrap();
+    let tree = repo
+        .entry(&first, &path(".gitattributes"))
+        .unwrap()
+        .unwrap();
     let tree_id = repo
         .entry(&id, &path("run.sh"))
         .unwrap()
@@ -495,22 +538,37 @@ fn resolve_revisions() {
 
     let r = |rev: &str| repo.resolve(rev).unwrap();
     let main = r("main").unwrap();
-    assert_eq!((main.commit, main.kind), (second.clone(), RevKind::Branch("main".into())));
+    assert_eq!(
+        (main.commit, main.kind),
+        (second.clone(), RevKind::Branch("main".into()))
+    );
     let feat = r("feat/x").unwrap();
-    assert_eq!((feat.commit, feat.kind), (first.clone(), RevKind::Branch("feat/x".into())));
+    assert_eq!(
+        (feat.commit, feat.kind),
+        (first.clone(), RevKind::Branch("feat/x".into()))
+    );
     let full = r("refs/heads/feat/x").unwrap();
-    assert_eq!((full.commit, full.kind), (first.clone(), RevKind::Branch("feat/x".into())));
+    assert_eq!(
+        (full.commit, full.kind),
+        (first.clone(), RevKind::Branch("feat/x".into()))
+    );
     let v1 = r("v1").unwrap();
-    assert_eq!((v1.commit, v1.kind), (first.clone(), RevKind::Tag("v1".into())));
+    assert_eq!(
+        (v1.commit, v1.kind),
+        (first.clone(), RevKind::Tag("v1".into()))
+    );
     // Annotated tags peel to their commit.
     let v2 = r("refs/tags/v2").unwrap();
-    assert_eq!((v2.commit, v2.kind), (second.clone(), RevKind::Tag("v2".into())));
-    let by_id = r(second.as_str()).unwrap();
-    assert_eq!((by_id.commit, by_id.kind), (second.clone(), RevKind::Commit));
     assert_eq!(
-        r(&second.as_str().to_uppercase()).unwrap().commit,
-        second
+        (v2.commit, v2.kind),
+        (second.clone(), RevKind::Tag("v2".into()))
     );
+    let by_id = r(second.as_str()).unwrap();
+    assert_eq!(
+        (by_id.commit, by_id.kind),
+        (second.clone(), RevKind::Commit)
+    );
+    assert_eq!(r(&second.as_str().to_uppercase()).unwrap().commit, second);
 
     // refs/heads/ and refs/tags/ name exactly one namespace.
     assert!(r("refs/tags/main").is_none());
@@ -589,16 +647,17 @@ fn stale_parent_changes_nothing() {
     assert_eq!(tip(&repo, "main"), fourth);
 }
 
-#[test]
-fn concurrent_commits_are_serialised_not_lost() {
-    const THREADS: usize = 8;
+/// `writers` threads each make `EACH` commits to `main` without a parent. Writer `t` uses
+/// `stores[t % stores.len()]`: one shared store is one process (its writers queue on the branch
+/// lock); separate `GitStore` values on one root act like separate processes, where only the
+/// compare-and-swap keeps commits from being lost.
+fn concurrent_commits(stores: &[GitStore], writers: usize) {
     const EACH: usize = 5;
-    let (_dir, store) = store();
-    let (_, first) = new_repo(&store, "models/1");
-    let barrier = Arc::new(Barrier::new(THREADS));
-    let handles: Vec<_> = (0..THREADS)
+    let (_, first) = new_repo(&stores[0], "models/1");
+    let barrier = Arc::new(Barrier::new(writers));
+    let handles: Vec<_> = (0..writers)
         .map(|t| {
-            let store = store.clone();
+            let store = stores[t % stores.len()].clone();
             let barrier = barrier.clone();
             std::thread::spawn(move || {
                 let repo = store.open("models/1").unwrap();
@@ -606,7 +665,11 @@ fn concurrent_commits_are_serialised_not_lost() {
                 (0..EACH)
                     .map(|i| {
                         let ops = vec![
-                            put(&repo, &format!("t{t}/f{i}.txt"), format!("{t}-{i}").as_bytes()),
+                            put(
+                                &repo,
+                                &format!("t{t}/f{i}.txt"),
+                                format!("{t}-{i}").as_bytes(),
+                            ),
                             put(&repo, "shared.txt", format!("last {t}-{i}").as_bytes()),
                         ];
                         repo.commit(request("main", None, ops, &format!("t{t} c{i}")))
@@ -620,13 +683,13 @@ fn concurrent_commits_are_serialised_not_lost() {
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
-    assert_eq!(made.len(), THREADS * EACH);
+    assert_eq!(made.len(), writers * EACH);
 
-    let repo = store.open("models/1").unwrap();
+    let repo = stores[0].open("models/1").unwrap();
     let head = tip(&repo, "main");
     let (log, more) = repo.log(&head, 0, 1000).unwrap();
     assert!(!more);
-    assert_eq!(log.len(), THREADS * EACH + 1);
+    assert_eq!(log.len(), writers * EACH + 1);
     assert_eq!(log.last().unwrap().id, first);
     let in_log: BTreeSet<_> = log.iter().map(|c| c.id.clone()).collect();
     for id in &made {
@@ -638,19 +701,34 @@ fn concurrent_commits_are_serialised_not_lost() {
     }
 
     let files = all_files(&repo, &head);
-    for t in 0..THREADS {
+    for t in 0..writers {
         for i in 0..EACH {
             let p = format!("t{t}/f{i}.txt");
             assert!(files.contains(&p), "{p} lost");
             assert_eq!(read(&repo, &head, &p), format!("{t}-{i}").as_bytes());
         }
     }
-    assert_eq!(files.len(), THREADS * EACH + 2);
+    assert_eq!(files.len(), writers * EACH + 2);
     // shared.txt holds what the newest commit wrote.
     let newest = &log[0].title;
     let (t, c) = newest.split_once(' ').unwrap();
     let expected = format!("last {}-{}", &t[1..], &c[1..]);
     assert_eq!(read(&repo, &head, "shared.txt"), expected.as_bytes());
+}
+
+#[test]
+fn concurrent_commits_in_one_process_are_serialised_not_lost() {
+    let (_dir, store) = store();
+    concurrent_commits(&[store], 8);
+}
+
+#[test]
+fn concurrent_commits_across_processes_are_serialised_not_lost() {
+    let (_dir, store) = store();
+    let stores: Vec<GitStore> = (0..4)
+        .map(|_| GitStore::new(store.root().to_owned()))
+        .collect();
+    concurrent_commits(&stores, 8);
 }
 
 #[test]
@@ -661,7 +739,8 @@ fn concurrent_commits_on_one_parent_let_exactly_one_win() {
     let barrier = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
-            let store = store.clone();
+            // A store per writer: the ref's compare-and-swap, not the in-process lock, decides.
+            let store = GitStore::new(store.root().to_owned());
             let barrier = barrier.clone();
             let parent = first.to_string();
             std::thread::spawn(move || {
@@ -786,7 +865,10 @@ fn case_collisions_and_file_dir_conflicts_are_refused() {
     for ops in conflicts {
         let what = format!("{ops:?}");
         let r = repo.commit(request("main", None, ops, "t"));
-        assert!(matches!(r, Err(GitError::PathConflict { .. })), "{what}: {r:?}");
+        assert!(
+            matches!(r, Err(GitError::PathConflict { .. })),
+            "{what}: {r:?}"
+        );
     }
     assert_eq!(tip(&repo, "main"), base);
 
@@ -832,9 +914,22 @@ fn branches_and_tags() {
         Err(GitError::RefExists(_))
     ));
     let hex40 = "0123456789abcdef0123456789abcdef01234567";
-    for bad in ["a..b", "x.lock", "refs/pr/1", "-x", "a b", "", "a:b", "HEAD", hex40] {
+    for bad in [
+        "a..b",
+        "x.lock",
+        "refs/pr/1",
+        "-x",
+        "a b",
+        "",
+        "a:b",
+        "HEAD",
+        hex40,
+    ] {
         assert!(
-            matches!(repo.create_branch(bad, &first), Err(GitError::InvalidRefName(_))),
+            matches!(
+                repo.create_branch(bad, &first),
+                Err(GitError::InvalidRefName(_))
+            ),
             "branch {bad:?}"
         );
         assert!(
@@ -853,7 +948,12 @@ fn branches_and_tags() {
 
     // Commits go to the named branch only.
     let on_feat = repo
-        .commit(request("feat/x", None, vec![put(&repo, "f", b"f")], "on feat"))
+        .commit(request(
+            "feat/x",
+            None,
+            vec![put(&repo, "f", b"f")],
+            "on feat",
+        ))
         .unwrap();
     assert_eq!(tip(&repo, "feat/x"), on_feat);
     assert_eq!(tip(&repo, "main"), second);
@@ -894,10 +994,16 @@ fn branches_and_tags() {
     // Commits to tags, unknown or invalid branches: RevisionNotFound.
     for branch in ["v1.0", "nope", "refs/tags/v1.0", "a..b", ""] {
         let r = repo.commit(request(branch, None, vec![], "t"));
-        assert!(matches!(r, Err(GitError::RevisionNotFound(_))), "{branch:?}: {r:?}");
+        assert!(
+            matches!(r, Err(GitError::RevisionNotFound(_))),
+            "{branch:?}: {r:?}"
+        );
     }
 
-    assert!(matches!(repo.delete_branch("main"), Err(GitError::Refused(_))));
+    assert!(matches!(
+        repo.delete_branch("main"),
+        Err(GitError::Refused(_))
+    ));
     repo.delete_branch("feat/x").unwrap();
     assert!(matches!(
         repo.delete_branch("feat/x"),
@@ -926,7 +1032,10 @@ fn branches_and_tags() {
     assert_eq!(branches, ["dev", "feat", "main"]);
     assert_eq!(tags, ["v1.0"]);
     // The commit a deleted branch pointed at is still readable by id.
-    assert_eq!(repo.resolve(via_full.as_str()).unwrap().unwrap().kind, RevKind::Commit);
+    assert_eq!(
+        repo.resolve(via_full.as_str()).unwrap().unwrap().kind,
+        RevKind::Commit
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -938,7 +1047,12 @@ fn log_pages_newest_first() {
     let (repo, first) = new_repo(&store, "models/1");
     let mut made = vec![first.clone()];
     for i in 0..11 {
-        let mut req = request("main", None, vec![put(&repo, "n", format!("{i}").as_bytes())], &format!("commit {i}"));
+        let mut req = request(
+            "main",
+            None,
+            vec![put(&repo, "n", format!("{i}").as_bytes())],
+            &format!("commit {i}"),
+        );
         req.description = format!("about {i}\n\nsecond paragraph\n");
         made.push(repo.commit(req).unwrap());
     }
@@ -970,7 +1084,10 @@ fn log_pages_newest_first() {
     assert!(more);
     // From an older commit: only its ancestors.
     let (page, _) = repo.log(&made[5], 0, 100).unwrap();
-    assert_eq!(page.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), made[5..]);
+    assert_eq!(
+        page.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        made[5..]
+    );
 
     let info = &repo.log(&head, 0, 1).unwrap().0[0];
     assert_eq!(info.title, "commit 10");
@@ -983,26 +1100,31 @@ fn log_pages_newest_first() {
     assert!((now - info.time).abs() < 300, "{} vs {now}", info.time);
 
     let ghost = CommitId::parse("0123456789abcdef0123456789abcdef01234567").unwrap();
-    assert!(matches!(repo.log(&ghost, 0, 5), Err(GitError::RevisionNotFound(_))));
-    assert!(matches!(repo.commit_info(&ghost), Err(GitError::RevisionNotFound(_))));
+    assert!(matches!(
+        repo.log(&ghost, 0, 5),
+        Err(GitError::RevisionNotFound(_))
+    ));
+    assert!(matches!(
+        repo.commit_info(&ghost),
+        Err(GitError::RevisionNotFound(_))
+    ));
 }
 
 #[test]
 fn last_commit_for_paths() {
     let (_dir, store) = store();
     let (repo, first) = new_repo(&store, "models/1");
-    let c1 = commit(&repo, vec![put(&repo, "a.txt", b"1"), put(&repo, "d/x", b"x")]);
+    let c1 = commit(
+        &repo,
+        vec![put(&repo, "a.txt", b"1"), put(&repo, "d/x", b"x")],
+    );
     let c2 = commit(&repo, vec![put(&repo, "b.txt", b"1")]);
     let c3 = commit(&repo, vec![put(&repo, "a.txt", b"2")]);
     let _c4 = commit(&repo, vec![put(&repo, "b.txt", b"1")]); // same content: no change
     let c5 = commit(&repo, vec![put(&repo, "d/y", b"y")]);
     let head = tip(&repo, "main");
 
-    let last = |p: &str| {
-        repo.last_commit_for(&head, &path(p))
-            .unwrap()
-            .map(|c| c.id)
-    };
+    let last = |p: &str| repo.last_commit_for(&head, &path(p)).unwrap().map(|c| c.id);
     assert_eq!(last("a.txt"), Some(c3.clone()));
     assert_eq!(last("b.txt"), Some(c2.clone()));
     assert_eq!(last("d/x"), Some(c1.clone()));
@@ -1012,7 +1134,9 @@ fn last_commit_for_paths() {
 
     // From an older commit.
     assert_eq!(
-        repo.last_commit_for(&c2, &path("a.txt")).unwrap().map(|c| c.id),
+        repo.last_commit_for(&c2, &path("a.txt"))
+            .unwrap()
+            .map(|c| c.id),
         Some(c1.clone())
     );
     // Many paths in one walk.
@@ -1027,7 +1151,14 @@ fn last_commit_for_paths() {
 fn empty_commits_are_allowed() {
     let (_dir, store) = store();
     let (repo, first) = new_repo(&store, "models/1");
-    let same = commit(&repo, vec![put(&repo, ".gitattributes", DEFAULT_GITATTRIBUTES.as_bytes())]);
+    let same = commit(
+        &repo,
+        vec![put(
+            &repo,
+            ".gitattributes",
+            DEFAULT_GITATTRIBUTES.as_bytes(),
+        )],
+    );
     let none = commit(&repo, vec![]);
     assert_ne!(same, first);
     assert_eq!(repo.commit_info(&none).unwrap().parents, [same.clone()]);
@@ -1081,7 +1212,10 @@ fn streaming_blob_write_matches_git_hash_object() {
     assert_eq!(by_hand, by_libgit2);
     assert_eq!(repo.blob_size(&written).unwrap(), len as u64);
     assert!(repo.has_blob(&written).unwrap());
-    assert_eq!(repo.read_blob(&written).unwrap(), std::fs::read(&file).unwrap());
+    assert_eq!(
+        repo.read_blob(&written).unwrap(),
+        std::fs::read(&file).unwrap()
+    );
 
     // Small and empty files, and the in-memory form, agree.
     let small = dir.path().join("small.txt");
@@ -1090,7 +1224,10 @@ fn streaming_blob_write_matches_git_hash_object() {
         repo.write_blob_from_file(&small).unwrap(),
         "ce013625030ba8dba906f756967f9e9ca394464a"
     );
-    assert_eq!(repo.write_blob(b"hello\n").unwrap(), git_blob_id(b"hello\n"));
+    assert_eq!(
+        repo.write_blob(b"hello\n").unwrap(),
+        git_blob_id(b"hello\n")
+    );
     let empty = dir.path().join("empty");
     std::fs::write(&empty, b"").unwrap();
     assert_eq!(
@@ -1101,7 +1238,10 @@ fn streaming_blob_write_matches_git_hash_object() {
         git_blob_id_of_file(&empty).unwrap(),
         "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
     );
-    assert!(repo.write_blob_from_file(&dir.path().join("missing")).is_err());
+    assert!(
+        repo.write_blob_from_file(&dir.path().join("missing"))
+            .is_err()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1109,7 +1249,11 @@ fn streaming_blob_write_matches_git_hash_object() {
 
 #[test]
 fn real_git_reads_the_repos() {
-    if std::process::Command::new("git").arg("--version").output().is_err() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         if std::env::var("GROVE_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
             panic!("git is not installed and GROVE_TEST_REQUIRE_SERVICES=1");
         }
@@ -1126,7 +1270,8 @@ fn real_git_reads_the_repos() {
             put(&repo, "README.md", b"# hi\n"),
         ],
     );
-    repo.create_tag("v1", &id, Some("first"), &author()).unwrap();
+    repo.create_tag("v1", &id, Some("first"), &author())
+        .unwrap();
     let git_dir = store.repo_dir("models/1").unwrap();
     let git = |args: &[&str]| -> String {
         let out = std::process::Command::new("git")
@@ -1137,7 +1282,11 @@ fn real_git_reads_the_repos() {
             .env("HOME", git_dir.parent().unwrap())
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     git(&["fsck", "--strict", "--no-dangling"]);
@@ -1148,7 +1297,10 @@ fn real_git_reads_the_repos() {
     let files = git(&["ls-tree", "-r", "--name-only", "main"]);
     assert_eq!(files, ".gitattributes\nREADME.md\ndir/w.safetensors\n");
     assert_eq!(git(&["show", "main:dir/w.safetensors"]), pointer);
-    assert_eq!(git(&["log", "--format=%s", "main"]), "change\ninitial commit\n");
+    assert_eq!(
+        git(&["log", "--format=%s", "main"]),
+        "change\ninitial commit\n"
+    );
     // `git hash-object` agrees with our blob ids.
     let readme = Path::new(&git_dir).parent().unwrap().join("readme-copy");
     std::fs::write(&readme, b"# hi\n").unwrap();

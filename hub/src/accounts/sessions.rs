@@ -58,33 +58,9 @@ impl SessionKeys {
         })
     }
 
-    /// Reads the key from the data dir, creating it on first start. Creation is exclusive, so
-    /// two processes starting together agree on one key.
+    /// Reads the key from the data dir, creating it on first start.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        let path = data_dir.join(KEY_FILE);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                file.write_all(hex::encode(bytes).as_bytes())?;
-                file.sync_all()?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
-        }
-        let secret = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let secret = secret.trim();
-        anyhow::ensure!(
-            secret.len() >= 32,
-            "{} is too short to be a session key",
-            path.display()
-        );
-        Self::from_secret(secret.as_bytes())
+        Self::from_secret(read_or_create_secret(data_dir)?.as_bytes())
     }
 
     /// Starts a session for `user`: writes the row, returns the JWT and its expiry.
@@ -121,6 +97,35 @@ impl SessionKeys {
             .ok()
             .map(|data| data.claims)
     }
+}
+
+/// The server's HMAC secret, created on first start in `<data-dir>/session.key` (0600).
+/// Creation is exclusive, so two processes starting together agree on one key.
+pub fn read_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join(KEY_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            file.write_all(hex::encode(bytes).as_bytes())?;
+            file.sync_all()?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+    let secret = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let secret = secret.trim();
+    anyhow::ensure!(
+        secret.len() >= 32,
+        "{} is too short to be a session key",
+        path.display()
+    );
+    Ok(secret.to_string())
 }
 
 /// The user id of a live (unrevoked, unexpired) session, if `claims` names one.

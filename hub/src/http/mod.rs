@@ -8,6 +8,7 @@ mod handlers;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod payload;
 pub mod query;
 pub mod repo_lookup;
 pub mod routes;

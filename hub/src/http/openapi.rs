@@ -4,8 +4,8 @@
 use utoipa::OpenApi;
 
 use super::handlers::{
-    account_handlers, commit_handlers, download_handlers, info_handlers, list_handlers, ops,
-    org_handlers, repo_handlers, token_handlers, tree_handlers,
+    account_handlers, commit_handlers, download_handlers, info_handlers, lfs_handlers,
+    list_handlers, ops, org_handlers, repo_handlers, token_handlers, tree_handlers,
 };
 
 #[derive(OpenApi)]
@@ -50,6 +50,13 @@ use super::handlers::{
         tree_handlers::delete_tag,
         download_handlers::get_model_file,
         download_handlers::get_dataset_file,
+        lfs_handlers::create_model_lfs_batch,
+        lfs_handlers::create_dataset_lfs_batch,
+        lfs_handlers::verify_model_lfs_object,
+        lfs_handlers::verify_dataset_lfs_object,
+        lfs_handlers::put_lfs_object,
+        lfs_handlers::put_lfs_part,
+        lfs_handlers::complete_lfs_multipart,
     ),
     tags(
         (name = "accounts", description = "Sign-up, sessions and identity"),
@@ -60,6 +67,7 @@ use super::handlers::{
         (name = "commits", description = "Preupload, commits, card validation"),
         (name = "files", description = "Trees, paths-info and downloads"),
         (name = "refs", description = "Branches, tags and history"),
+        (name = "lfs", description = "Git LFS batch API and upload URLs"),
     )
 )]
 pub struct ApiDoc;

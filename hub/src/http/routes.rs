@@ -5,7 +5,7 @@ use actix_web::web;
 use super::errors;
 use super::handlers::{
     account_handlers as accounts, commit_handlers as commits, download_handlers as downloads,
-    info_handlers as info, list_handlers as lists, ops, org_handlers as orgs,
+    info_handlers as info, lfs_handlers as lfs, list_handlers as lists, ops, org_handlers as orgs,
     repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
 };
 
@@ -96,6 +96,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/api/{kind}/{owner}/{name}/tag/{rev}")
                 .route(web::post().to(trees::create_tag))
                 .route(web::delete().to(trees::delete_tag)),
+        )
+        // Git LFS: the batch API under `{repo}.git/`, and the self-authorising upload URLs.
+        .service(
+            resource("/datasets/{owner}/{name:[^/]+\\.git}/info/lfs/objects/batch")
+                .route(web::post().to(lfs::create_dataset_lfs_batch)),
+        )
+        .service(
+            resource("/datasets/{owner}/{name:[^/]+\\.git}/info/lfs/objects/verify")
+                .route(web::post().to(lfs::verify_dataset_lfs_object)),
+        )
+        .service(
+            resource("/{owner}/{name:[^/]+\\.git}/info/lfs/objects/batch")
+                .route(web::post().to(lfs::create_model_lfs_batch)),
+        )
+        .service(
+            resource("/{owner}/{name:[^/]+\\.git}/info/lfs/objects/verify")
+                .route(web::post().to(lfs::verify_model_lfs_object)),
+        )
+        .service(resource("/lfs/objects/{oid}/{size}").route(web::put().to(lfs::put_lfs_object)))
+        .service(
+            resource("/lfs/multipart/{upload_id}/complete")
+                .route(web::post().to(lfs::complete_lfs_multipart)),
+        )
+        .service(
+            resource("/lfs/multipart/{upload_id}/{part}").route(web::put().to(lfs::put_lfs_part)),
         )
         // Downloads. Dataset URLs carry a `datasets/` prefix; model URLs none, which is why
         // account names such as `api` and `datasets` are reserved.

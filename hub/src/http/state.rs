@@ -18,6 +18,7 @@ pub struct AppState {
     pub spool_dir: std::path::PathBuf,
     pub upload_mode: crate::config::UploadMode,
     pub sessions: Arc<SessionKeys>,
+    pub url_signer: Arc<crate::repos::upload_grants::UrlSigner>,
     pub metrics: Arc<Metrics>,
     /// Base URL put in links the server returns, without a trailing slash.
     pub public_url: String,

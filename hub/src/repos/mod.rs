@@ -9,9 +9,11 @@ pub mod kind;
 pub mod lfs_objects;
 pub mod lfs_rules;
 pub mod model;
+pub mod multipart;
 pub mod ndjson;
 pub mod service;
 pub mod spool;
+pub mod upload_grants;
 
 pub use access::RepoAction;
 pub use kind::RepoKind;

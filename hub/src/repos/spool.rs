@@ -113,3 +113,34 @@ impl ContentSink for SpoolSink {
             .map_err(|e| format!("cannot write the spool file: {e}"))
     }
 }
+
+/// The bytes of `paths`, one after another, as a stream of chunks for the blob store.
+pub fn file_stream(
+    paths: Vec<PathBuf>,
+) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send {
+    use tokio::io::AsyncReadExt;
+    let state = (paths.into_iter(), None::<tokio::fs::File>);
+    futures::stream::unfold(state, |(mut paths, mut file)| async move {
+        loop {
+            let current = match file.as_mut() {
+                Some(f) => f,
+                None => {
+                    let path = paths.next()?;
+                    match tokio::fs::File::open(&path).await {
+                        Ok(f) => file.insert(f),
+                        Err(e) => return Some((Err(e), (paths, None))),
+                    }
+                }
+            };
+            let mut buf = vec![0u8; 1024 * 1024];
+            match current.read(&mut buf).await {
+                Ok(0) => file = None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Some((Ok(bytes::Bytes::from(buf)), (paths, file)));
+                }
+                Err(e) => return Some((Err(e), (paths, None))),
+            }
+        }
+    })
+}

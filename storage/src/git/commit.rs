@@ -13,6 +13,9 @@
 //!   the new tip and tries again, up to [`MAX_COMMIT_ATTEMPTS`] times with a short random
 //!   back-off, so concurrent commits are serialised and none is lost; the operations are
 //!   re-validated against each new tip (a file deleted meanwhile makes a later `Delete` fail).
+//! - Writers sharing one [`GitStore`](super::GitStore) (one process) also take a per-branch
+//!   mutex around the whole attempt loop, so among them commits queue instead of racing; the
+//!   CAS then only arbitrates between processes (or separate `GitStore` values).
 //! - A commit with no net change (e.g. putting a file with the content it already has) is still
 //!   made, as on the Hub: callers that want no-op detection compare blob ids first.
 
@@ -32,7 +35,7 @@ use super::repo::GitRepo;
 pub const MAX_COMMIT_ATTEMPTS: usize = 50;
 
 /// Longest back-off between two attempts.
-const MAX_BACKOFF: Duration = Duration::from_millis(25);
+const MAX_BACKOFF: Duration = Duration::from_millis(50);
 
 /// One change to the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +98,7 @@ impl GitRepo {
         }
         let blobs = self.check_blobs(&req.ops)?;
         let message = commit_message(&req.title, &req.description);
+        let _writer = self.locks.lock(self.key(), branch);
 
         for attempt in 1..=MAX_COMMIT_ATTEMPTS {
             let tip = self.branch_tip(&refname, &req.branch)?;
@@ -109,14 +113,9 @@ impl GitRepo {
             let tree = self.apply(&parent, &req.ops, &blobs)?;
             let tree = self.repo.find_tree(tree)?;
             let signature = req.author.signature_now()?;
-            let new = self.repo.commit(
-                None,
-                &signature,
-                &signature,
-                &message,
-                &tree,
-                &[&parent],
-            )?;
+            let new =
+                self.repo
+                    .commit(None, &signature, &signature, &message, &tree, &[&parent])?;
             match self
                 .repo
                 .reference_matching(&refname, new, true, tip, "commit")
@@ -221,7 +220,7 @@ fn back_off(attempt: usize) {
     if attempt < 2 {
         return;
     }
-    let ceiling_us = (attempt as u64 * 1000).min(MAX_BACKOFF.as_micros() as u64);
+    let ceiling_us = (attempt as u64 * 2000).min(MAX_BACKOFF.as_micros() as u64);
     let random = std::collections::hash_map::RandomState::new()
         .build_hasher()
         .finish();
@@ -251,7 +250,10 @@ mod tests {
         assert!(!tip_matches("0123", tip));
         assert!(!tip_matches("12345", tip));
         assert!(!tip_matches("0123g", tip));
-        assert!(!tip_matches("0123456789abcdef0123456789abcdef012345678", tip));
+        assert!(!tip_matches(
+            "0123456789abcdef0123456789abcdef012345678",
+            tip
+        ));
         assert!(!tip_matches("", tip));
     }
 }

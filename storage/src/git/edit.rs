@@ -101,7 +101,8 @@ impl<'r> DirEdit<'r> {
 
     fn keys(&mut self) -> &mut HashMap<String, String> {
         let (base, changes) = (&self.base, &self.changes);
-        self.keys.get_or_insert_with(|| name_keys(base.as_ref(), changes))
+        self.keys
+            .get_or_insert_with(|| name_keys(base.as_ref(), changes))
     }
 
     fn set(&mut self, name: &str, change: Change<'r>) {

@@ -39,7 +39,9 @@ impl LfsPointer {
             return None;
         }
         let text = std::str::from_utf8(bytes).ok()?;
-        let rest = text.strip_prefix(VERSION_LINE)?.strip_prefix("oid sha256:")?;
+        let rest = text
+            .strip_prefix(VERSION_LINE)?
+            .strip_prefix("oid sha256:")?;
         let (oid, rest) = rest.split_at_checked(64)?;
         if !oid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;

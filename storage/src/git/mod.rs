@@ -9,6 +9,7 @@ mod history;
 mod ids;
 mod key;
 mod lfs;
+mod locks;
 mod path;
 mod repo;
 mod revs;

@@ -2,17 +2,20 @@
 //! modules (`revs`, `history`, `tree`, `blob`, `commit`), each an `impl GitRepo` block.
 
 use std::fmt;
+use std::sync::Arc;
 
 use git2::Repository;
 
 use super::error::{GitError, is_not_found};
 use super::ids::CommitId;
+use super::locks::BranchLocks;
 use super::store::DEFAULT_BRANCH;
 
 /// An open repo. Not `Sync`: open one per thread or per request (opening is cheap).
 pub struct GitRepo {
     pub(crate) repo: Repository,
     key: String,
+    pub(crate) locks: Arc<BranchLocks>,
 }
 
 impl fmt::Debug for GitRepo {
@@ -25,8 +28,8 @@ impl fmt::Debug for GitRepo {
 }
 
 impl GitRepo {
-    pub(crate) fn new(repo: Repository, key: String) -> Self {
-        Self { repo, key }
+    pub(crate) fn new(repo: Repository, key: String, locks: Arc<BranchLocks>) -> Self {
+        Self { repo, key, locks }
     }
 
     /// The key this repo was opened with (`models/42`).

@@ -1,6 +1,7 @@
 //! [`GitStore`]: where repos live on disk, and their creation and deletion.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use git2::{Repository, RepositoryInitOptions};
@@ -9,6 +10,7 @@ use super::durable::{sync_dir, sync_tree};
 use super::error::GitError;
 use super::ids::{Author, CommitId};
 use super::key::RepoKey;
+use super::locks::BranchLocks;
 use super::repo::GitRepo;
 
 /// The branch every repo starts with, and which cannot be deleted.
@@ -60,16 +62,22 @@ const DELETED_PREFIX: &str = ".deleted-";
 
 /// The set of bare git repos under one root directory: `root/<kind>/<id>.git`.
 ///
-/// Cheap to clone and share; every method is synchronous (run it on a blocking pool).
+/// Cheap to clone and share; every method is synchronous (run it on a blocking pool). Make one
+/// per process and clone it: clones share the lock that lets only one commit per branch build
+/// at a time (see [`GitRepo::commit`]).
 #[derive(Clone, Debug)]
 pub struct GitStore {
     root: PathBuf,
+    locks: Arc<BranchLocks>,
 }
 
 impl GitStore {
     /// A store rooted at `root` (created lazily by [`GitStore::create`]).
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self {
+            root,
+            locks: Arc::new(BranchLocks::default()),
+        }
     }
 
     /// The root directory.
@@ -140,7 +148,7 @@ impl GitStore {
                 GitError::Git(e)
             }
         })?;
-        Ok(GitRepo::new(repo, key.to_owned()))
+        Ok(GitRepo::new(repo, key.to_owned(), self.locks.clone()))
     }
 
     /// Delete a repo ([`GitError::NotFound`] if there is none). The directory is first renamed

@@ -161,11 +161,29 @@ mod tests {
 
     #[test]
     fn directories_come_right_before_their_contents() {
-        let mut paths = vec!["dir.txt", "dir/sub/x", "dir-x", "dir", "dir/a", "a", "dir/sub", "dir-x/e"];
+        let mut paths = vec![
+            "dir.txt",
+            "dir/sub/x",
+            "dir-x",
+            "dir",
+            "dir/a",
+            "a",
+            "dir/sub",
+            "dir-x/e",
+        ];
         paths.sort_by(|a, b| path_order(a, b));
         assert_eq!(
             paths,
-            ["a", "dir", "dir/a", "dir/sub", "dir/sub/x", "dir-x", "dir-x/e", "dir.txt"]
+            [
+                "a",
+                "dir",
+                "dir/a",
+                "dir/sub",
+                "dir/sub/x",
+                "dir-x",
+                "dir-x/e",
+                "dir.txt"
+            ]
         );
     }
 }

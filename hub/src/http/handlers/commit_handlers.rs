@@ -26,6 +26,7 @@ use crate::http::repo_lookup::{kind_from_plural, load_repo};
 use crate::repos::commit_body::{ParsedCommit, PendingOp, parse_commit_body};
 use crate::repos::lfs_rules::{LfsRules, stores_as_lfs};
 use crate::repos::service::{author_of, git_error};
+use crate::repos::spool::file_stream;
 use crate::repos::{RepoAction, files, lfs_objects, model};
 
 #[derive(Serialize, ToSchema)]
@@ -35,34 +36,6 @@ pub struct CommitResponse {
     commit_url: String,
     success: bool,
     hook_output: String,
-}
-
-/// Reads a spooled file as a stream of chunks for the blob store.
-fn file_stream(
-    path: std::path::PathBuf,
-) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    use tokio::io::AsyncReadExt;
-    futures::stream::unfold(None, move |file: Option<tokio::fs::File>| {
-        let path = path.clone();
-        async move {
-            let mut file = match file {
-                Some(f) => f,
-                None => match tokio::fs::File::open(&path).await {
-                    Ok(f) => f,
-                    Err(e) => return Some((Err(e), None)),
-                },
-            };
-            let mut buf = vec![0u8; 1024 * 1024];
-            match file.read(&mut buf).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Some((Ok(Bytes::from(buf)), Some(file)))
-                }
-                Err(e) => Some((Err(e), None)),
-            }
-        }
-    })
 }
 
 /// A file ready for git: its path and the git blob to write.
@@ -160,7 +133,7 @@ pub async fn create_commit(
                 };
                 state
                     .blobs
-                    .put_stream(file_stream(spool.path().to_path_buf()), expect)
+                    .put_stream(file_stream(vec![spool.path().to_path_buf()]), expect)
                     .await
                     .map_err(ApiError::internal)?;
                 let spool_path = spool.path().to_path_buf();
