@@ -3,17 +3,20 @@
 #
 # 1. checks formatting,
 # 2. installs what is missing: PostgreSQL server binaries (Debian package) and a Python venv
-#    with the S3-compatible test server (scripts/requirements-test.txt; reinstalled only when
-#    that file changes),
+#    with the S3-compatible test server, huggingface_hub and pytest
+#    (scripts/requirements-test.txt; reinstalled only when that file changes),
 # 3. runs clippy and builds the `grove` binary,
 # 4. starts PostgreSQL and moto (S3) on free loopback ports in a throwaway directory,
-# 5. runs the whole test suite twice, with GROVE_TEST_DATABASE=sqlite and =postgres,
+# 5. runs the whole test suite twice, with GROVE_TEST_DATABASE=sqlite and =postgres: the Rust
+#    tests, then the stock `huggingface_hub` Python client against the real server
+#    (tests/hf_client, pytest),
 # and stops every server it started when it exits: on success, failure or Ctrl-C.
 #
-# Usage: scripts/test.sh [--no-lint] [--db sqlite|postgres] [-- ARGS for the test runner]
-#   --no-lint   skip cargo fmt --check and clippy
-#   --db DB     run one pass only
-#   -- ARGS     passed to `cargo nextest run` (or `cargo test`), e.g. `-- -p grove-storage`
+# Usage: scripts/test.sh [--no-lint] [--db sqlite|postgres] [--no-hf-client] [-- ARGS for the test runner]
+#   --no-lint       skip cargo fmt --check and clippy
+#   --db DB         run one pass only
+#   --no-hf-client  skip the Python client suite (tests/hf_client)
+#   -- ARGS         passed to `cargo nextest run` (or `cargo test`), e.g. `-- -p grove-storage`
 # Environment: CARGO_TARGET_DIR is honoured; GROVE_VENV moves the venv (default: .venv).
 set -euo pipefail
 
@@ -25,6 +28,7 @@ REQUIREMENTS=$ROOT/scripts/requirements-test.txt
 S3_BUCKET=grove-test
 
 LINT=1
+HF_CLIENT=1
 DBS=(sqlite postgres)
 RUNNER_ARGS=()
 
@@ -41,6 +45,7 @@ while (($#)); do
             DBS=("$1")
             ;;
         --db=sqlite | --db=postgres) DBS=("${1#--db=}") ;;
+        --no-hf-client) HF_CLIENT=0 ;;
         -h | --help) usage; exit 0 ;;
         --) shift; RUNNER_ARGS=("$@"); break ;;
         *) die "unknown argument: $1 (see --help)" ;;
@@ -280,6 +285,13 @@ run_tests() {
     fi
 }
 
+# The stock huggingface_hub client against `grove serve` (tests/hf_client/conftest.py starts one
+# hub per test with the same GROVE_TEST_* settings as the Rust tests).
+run_hf_client_tests() {
+    export GROVE_TEST_DATABASE=$1
+    PYTHONDONTWRITEBYTECODE=1 "$VENV/bin/python" -m pytest tests/hf_client -q -x -p no:cacheprovider
+}
+
 echo "Grove tests in $ROOT (target dir: ${CARGO_TARGET_DIR:-$ROOT/target})"
 if ((LINT)); then
     step "cargo fmt --check" cargo fmt --all -- --check
@@ -293,4 +305,7 @@ step "cargo build -p grove-hub --bin grove" cargo build -p grove-hub --bin grove
 step "start PostgreSQL and S3 (moto)" start_services
 for db in "${DBS[@]}"; do
     step "tests with GROVE_TEST_DATABASE=$db" run_tests "$db"
+    if ((HF_CLIENT)); then
+        step "huggingface_hub client tests with GROVE_TEST_DATABASE=$db" run_hf_client_tests "$db"
+    fi
 done

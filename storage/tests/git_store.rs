@@ -476,7 +476,7 @@ fn delete_files_and_folders() {
     );
     // The emptied directory disappears with its last file.
     assert_eq!(listing(&repo, &id, None, true), [".gitattributes"]);
-    assert_eq!(repo.commit_info(&id).unwrap().parents, [base.clone()]);
+    assert_eq!(repo.commit_info(&id).unwrap().parents, [base]);
 
     // Missing things, and things of the wrong kind, are PathNotFound; nothing changes.
     let cases = vec![
@@ -1161,7 +1161,7 @@ fn empty_commits_are_allowed() {
     );
     let none = commit(&repo, vec![]);
     assert_ne!(same, first);
-    assert_eq!(repo.commit_info(&none).unwrap().parents, [same.clone()]);
+    assert_eq!(repo.commit_info(&none).unwrap().parents, [same]);
     let before = repo.list(&first, None, true).unwrap();
     assert_eq!(repo.list(&none, None, true).unwrap(), before);
 }

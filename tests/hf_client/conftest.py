@@ -25,6 +25,7 @@ import atexit
 import glob
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import requests
 
 # --- the client's environment, fixed before huggingface_hub is imported -------------------------
 
@@ -354,10 +356,25 @@ class Hub:
         token = self.create_token(name, scope)
         return Account(name, token, self.api(token))
 
+    def requests_served(self, method: str, route: str, status: int | None = None) -> int:
+        """How many requests the hub counted for a route pattern (from `GET /metrics`,
+        `grove_http_requests_total{method,route,status}`); `route` may be a substring."""
+        text = requests.get(f"{self.url}/metrics", timeout=30).text
+        total = 0
+        for line in text.splitlines():
+            match = re.match(r'^grove_http_requests_total\{(.*)\} (\d+(?:\.\d+)?)$', line)
+            if not match:
+                continue
+            labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(1)))
+            if labels.get("method") != method or route not in labels.get("route", "").replace("\\\\", "\\"):
+                continue
+            if status is not None and labels.get("status") != str(status):
+                continue
+            total += int(float(match.group(2)))
+        return total
+
     def set_member(self, org: str, user: str, role: str, admin_token: str) -> None:
         """Adds `user` to `org` with `role` (read|write|admin), acting with an org admin's admin token."""
-        import requests
-
         r = requests.put(
             f"{self.url}/api/organizations/{org}/members/{user}",
             json={"role": role},

@@ -8,6 +8,7 @@ import pytest
 import requests
 from huggingface_hub import (
     CommitOperationAdd,
+    CommitOperationCopy,
     CommitOperationDelete,
     get_hf_file_metadata,
     hf_hub_url,
@@ -367,3 +368,45 @@ def test_file_exists_and_revision_exists(hub, alice):
     assert api.revision_exists("alice/tiny", c1) is True
     assert api.revision_exists("alice/tiny", "nope") is False
     assert api.revision_exists("alice/tiny", "f" * 40) is False
+
+
+def test_upload_folder_with_delete_patterns(hub, alice, tmp_path):
+    api = alice.api
+    api.create_commit(
+        "alice/tiny",
+        operations=[
+            CommitOperationAdd("logs/old.log", b"old"),
+            CommitOperationAdd("top.log", b"top"),
+            CommitOperationAdd("keep.txt", b"keep"),
+        ],
+        commit_message="setup",
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "new.txt").write_bytes(b"new")
+    api.upload_folder(folder_path=str(src), repo_id="alice/tiny", delete_patterns=["*.log"])
+    assert set(api.list_repo_files("alice/tiny")) - {".gitattributes"} == {"keep.txt", "new.txt"}
+
+
+def test_copy_operations(hub, alice, cache_dir):
+    """CommitOperationCopy: an LFS source becomes an `lfsFile` line without `size` (a server-side
+    copy); a regular source is downloaded and re-uploaded by the client."""
+    api = alice.api
+    weights = random_bytes(3000, seed=31)
+    api.create_commit(
+        "alice/tiny",
+        operations=[CommitOperationAdd("w.safetensors", weights), CommitOperationAdd("c.json", b"{}")],
+        commit_message="sources",
+    )
+    api.create_commit(
+        "alice/tiny",
+        operations=[
+            CommitOperationCopy("w.safetensors", "copies/w.safetensors"),
+            CommitOperationCopy("c.json", "copies/c.json"),
+        ],
+        commit_message="copies",
+    )
+    assert download(hub, "alice/tiny", "copies/w.safetensors", token=None, cache_dir=cache_dir) == weights
+    assert download(hub, "alice/tiny", "copies/c.json", token=None, cache_dir=cache_dir) == b"{}"
+    [copy] = api.get_paths_info("alice/tiny", ["copies/w.safetensors"])
+    assert copy.lfs is not None and copy.lfs.size == len(weights)

@@ -89,6 +89,9 @@ def test_lfs_batch_upload_round_trips(lfs_hub, alice, tmp_path, cache_dir):
     }
     commit = _upload(lfs_hub, alice.token, "alice/tiny", files, tmp_path)
     assert alice.api.model_info("alice/tiny").sha == commit
+    # The bytes really went through the batch API (not inline in the commit).
+    assert lfs_hub.requests_served("POST", "/info/lfs/objects/batch", 200) >= 1
+    assert lfs_hub.requests_served("PUT", "", 200) >= 3
     siblings = {s.rfilename: s for s in alice.api.model_info("alice/tiny", files_metadata=True).siblings}
     for path, data in files.items():
         assert download(lfs_hub, "alice/tiny", path, token=None, cache_dir=cache_dir) == data, path

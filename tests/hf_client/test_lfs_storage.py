@@ -44,6 +44,9 @@ def test_pattern_binary_and_large_files_are_stored_as_lfs(hub, alice, cache_dir)
         "alice/tiny", operations=[CommitOperationAdd(p, d) for p, d in files.items()], commit_message="mixed"
     ).oid
 
+    # The default upload mode: everything went inline, no LFS batch and no Xet.
+    assert hub.requests_served("POST", "/info/lfs/objects/batch") == 0
+    assert hub.requests_served("GET", "xet") == 0
     siblings = {s.rfilename: s for s in alice.api.model_info("alice/tiny", files_metadata=True).siblings}
     tree = {e.path: e for e in alice.api.list_repo_tree("alice/tiny", recursive=True)}
     for path, data in files.items():

@@ -116,7 +116,7 @@ def test_create_repo_anonymously_is_401(hub):
     assert r.status_code == 401
 
 
-@pytest.mark.parametrize("name", ["bad name", "..", "a/b", "x" * 200, "-lead", "trail.git"])
+@pytest.mark.parametrize("name", ["bad name", "..", "a%b", "x" * 200, "-lead", "trail.git", ""])
 def test_create_repo_with_an_invalid_name_is_400(hub, name):
     alice = hub.account("alice")
     r = requests.post(

@@ -36,7 +36,7 @@ impl CommitId {
 
     pub(crate) fn oid(&self) -> git2::Oid {
         // Checked at construction: 40 hex digits always parse.
-        git2::Oid::from_str(&self.0).unwrap_or_else(|_| git2::Oid::ZERO_SHA1)
+        git2::Oid::from_str(&self.0).unwrap_or(git2::Oid::ZERO_SHA1)
     }
 }
 

@@ -116,6 +116,7 @@ impl GitStore {
             return Err(GitError::RepoExists(key.to_owned()));
         }
         std::fs::create_dir_all(&parent)?;
+        sync_dir(&self.root)?; // the kind directory may be new
         let temp = parent.join(format!(
             "{TEMP_PREFIX}{}-{}.git",
             repo_key.id(),
