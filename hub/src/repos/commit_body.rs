@@ -189,7 +189,6 @@ pub fn parse_commit_body(
         step(Some(&chunk)).map_err(ApiError::BadRequest)?;
     }
     step(None).map_err(ApiError::BadRequest)?;
-    drop(step);
     if !seen_header {
         return Err(ApiError::BadRequest(
             "the commit body is empty: no header line".into(),

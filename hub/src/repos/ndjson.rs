@@ -144,17 +144,18 @@ impl LineParser {
         let mut i = 0;
         while i < bytes.len() {
             // Fast path: runs of plain characters inside the content string.
-            if let Some((StringTarget::Content, state)) = &self.string {
-                if !state.escape && state.unicode.is_none() {
-                    let run = bytes[i..]
-                        .iter()
-                        .position(|&b| b == b'"' || b == b'\\')
-                        .unwrap_or(bytes.len() - i);
-                    if run > 0 {
-                        self.content_chars(&bytes[i..i + run], sink)?;
-                        i += run;
-                        continue;
-                    }
+            if let Some((StringTarget::Content, state)) = &self.string
+                && !state.escape
+                && state.unicode.is_none()
+            {
+                let run = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\')
+                    .unwrap_or(bytes.len() - i);
+                if run > 0 {
+                    self.content_chars(&bytes[i..i + run], sink)?;
+                    i += run;
+                    continue;
                 }
             }
             self.byte(bytes[i], sink, on_line)?;

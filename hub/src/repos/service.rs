@@ -91,7 +91,7 @@ pub fn create_repo(
         let head = git
             .create(&repo.git_key(), &author_of(actor), DEFAULT_GITATTRIBUTES)
             .map_err(git_error)?;
-        super::model::record_head(conn, repo.id, &head.to_string(), None)?;
+        super::model::record_head(conn, repo.id, head.as_ref(), None)?;
         let target = format!("{}:{}/{}", kind, owner.name, name);
         let detail = if private { "private" } else { "public" };
         audit::record(conn, Some(actor.id), "repo.create", &target, detail)?;

@@ -51,16 +51,28 @@ fn requested_range(req: &HttpRequest) -> Option<ByteRange> {
         .and_then(|v| ByteRange::parse_header(v).ok())
 }
 
-async fn resolve(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+/// What a resolve URL names.
+struct FileRef {
     kind: RepoKind,
     owner: String,
     name: String,
     rev: String,
     path: String,
+}
+
+async fn resolve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    file: FileRef,
 ) -> ApiResult<HttpResponse> {
+    let FileRef {
+        kind,
+        owner,
+        name,
+        rev,
+        path,
+    } = file;
     let repo =
         crate::http::repo_lookup::load_repo(&state, &caller, kind, owner, name, RepoAction::Read)
             .await?;
@@ -114,7 +126,7 @@ async fn resolve(
         Some(_) => HttpResponse::PartialContent(),
         None => HttpResponse::Ok(),
     };
-    headers(&mut res, &commit.to_string(), &etag, size);
+    headers(&mut res, commit.as_ref(), &etag, size);
     if let Some(span) = &span {
         res.insert_header((
             header::CONTENT_RANGE,
@@ -176,8 +188,15 @@ pub async fn get_model_file(
     req: HttpRequest,
     path: web::Path<(String, String, String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let (owner, name, rev, file) = path.into_inner();
-    resolve(state, caller, req, RepoKind::Model, owner, name, rev, file).await
+    let (owner, name, rev, path) = path.into_inner();
+    let file = FileRef {
+        kind: RepoKind::Model,
+        owner,
+        name,
+        rev,
+        path,
+    };
+    resolve(state, caller, req, file).await
 }
 
 /// Downloads a dataset file (HEAD for its metadata only).
@@ -193,16 +212,13 @@ pub async fn get_dataset_file(
     req: HttpRequest,
     path: web::Path<(String, String, String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let (owner, name, rev, file) = path.into_inner();
-    resolve(
-        state,
-        caller,
-        req,
-        RepoKind::Dataset,
+    let (owner, name, rev, path) = path.into_inner();
+    let file = FileRef {
+        kind: RepoKind::Dataset,
         owner,
         name,
         rev,
-        file,
-    )
-    .await
+        path,
+    };
+    resolve(state, caller, req, file).await
 }
