@@ -14,6 +14,7 @@
 # Settings (environment): BENCH_SIZE_MIB (2048), BENCH_RUNS (5), BENCH_DIR (${TMPDIR:-/tmp}),
 # BENCH_GROVE_BIN (skip the build and use this binary), BENCH_KEEP=1 (keep the work dir).
 # See bench/README.md.
+# shellcheck disable=SC2317  # functions invoked through waitfor and the trap
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -34,13 +35,14 @@ for arg in "$@"; do
     case $arg in
         download) DO_DOWNLOAD=1 ;;
         upload) DO_UPLOAD=1 ;;
-        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,/^# See bench/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "usage: $0 [download] [upload]" >&2; exit 1 ;;
     esac
 done
 [[ $SIZE_MIB =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_SIZE_MIB must be a positive integer" >&2; exit 1; }
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_RUNS must be a positive integer" >&2; exit 1; }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 SIZE=$((SIZE_MIB * 1024 * 1024))
 # 1 GiB Range GET on the full-size file; half the file when it is smaller than 2 GiB.
 RANGE_LEN=$((SIZE >= 2 * 1073741824 ? 1073741824 : SIZE / 2))
@@ -62,20 +64,45 @@ since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.6f", b-a}'; }
 # Work dir and cleanup
 # ---------------------------------------------------------------------------------------------
 
-GROVE_PID='' NGINX_PID='' SAMPLER_PID=''
+GROVE_PID='' NGINX_PID='' SAMPLER_PID='' WAIT_PID=''
 mkdir -p "$BASE_DIR"
 WORK=$(mktemp -d "$BASE_DIR/grove-bench.XXXXXX")
-# Stops a background process started by this script (by its pid; nothing when empty).
-stop_pid() {
-    [[ -n $1 ]] || return 0
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
+# Is this child process still running (not exited, not a zombie)?
+alive() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    [[ ${st:0:1} != Z ]]
 }
-# shellcheck disable=SC2317  # invoked by the trap
+# Stops a background process started by this script, by its pid (nothing when empty), and its
+# direct children (the parts of a pipeline run through waitfor); SIGKILL after 5 s.
+stop_pid() {
+    local pid=$1 sig=${2:-TERM} i
+    [[ -n $pid ]] || return 0
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill "-$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+# Runs a long command in the background and waits for it, so that a TERM or INT interrupts the
+# wait at once (a trap would otherwise run only after the command) and the cleanup stops it.
+waitfor() {
+    "$@" &
+    WAIT_PID=$!
+    local rc=0
+    wait "$WAIT_PID" || rc=$?
+    WAIT_PID=''
+    return "$rc"
+}
 cleanup() {
+    stop_pid "$WAIT_PID"
     stop_pid "$SAMPLER_PID"
     stop_pid "$NGINX_PID"
-    stop_pid "$GROVE_PID"
+    stop_pid "$GROVE_PID" INT # actix: INT stops at once, TERM waits for open requests
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -123,8 +150,9 @@ fi
 mkdir -p "$WORK/files" "$WORK/grove"
 FILE=$WORK/files/big.bin
 log "writing a $SIZE_MIB MiB random file in $WORK"
-head -c "$SIZE" /dev/urandom >"$FILE"
-FILE_SHA=$(openssl dgst -sha256 -r "$FILE" | cut -d' ' -f1)
+waitfor head -c "$SIZE" /dev/urandom >"$FILE"
+waitfor openssl dgst -sha256 -r "$FILE" >"$WORK/dgst.out"
+FILE_SHA=$(cut -d' ' -f1 "$WORK/dgst.out")
 
 # ---------------------------------------------------------------------------------------------
 # Grove: account, token, server, repo
@@ -144,12 +172,14 @@ GROVE_URL=$(sed -n 's/^listening on \(http:\/\/[^ ]*\).*/\1/p' "$WORK/grove.out"
 [[ -n $GROVE_URL ]] || die "grove serve did not print its address"
 log "grove (pid $GROVE_PID) at $GROVE_URL"
 
-# Memory: VmRSS sampled every 0.1 s in the background; VmHWM read (and reset) per phase.
-RSS_MAX_FILE=$WORK/rss.max
+# Memory: VmRSS sampled every 0.1 s in the background (until rss.on is removed); VmHWM read and
+# reset per phase. CPU: the server's user+system time per phase, against the bytes moved.
+RSS_MAX_FILE=$WORK/rss.max RSS_ON=$WORK/rss.on
 echo 0 >"$RSS_MAX_FILE"
+touch "$RSS_ON"
 (
     peak=0
-    while [[ -r /proc/$GROVE_PID/status ]]; do
+    while [[ -e $RSS_ON && -r /proc/$GROVE_PID/status ]]; do
         while read -r key val _; do
             if [[ $key == VmRSS: ]]; then
                 if ((val > peak)); then peak=$val; echo "$peak" >"$RSS_MAX_FILE"; fi
@@ -161,12 +191,26 @@ echo 0 >"$RSS_MAX_FILE"
 ) &
 SAMPLER_PID=$!
 status_kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$GROVE_PID/status"; }
-# Reads the phase's peak RSS (KiB) and resets the counter (clear_refs 5) for the next phase.
-PHASES=() HWMS=()
+# utime + stime of the server, in clock ticks (fields 14 and 15 of /proc/PID/stat)
+cpu_ticks() {
+    local st f
+    st=$(<"/proc/$GROVE_PID/stat")
+    read -r -a f <<<"${st##*) }"
+    echo $((f[11] + f[12]))
+}
+CLK_TCK=$(getconf CLK_TCK)
+# Per phase: peak RSS (KiB; the counter is then reset with clear_refs 5), CPU ticks, bytes moved.
+PHASES=() HWMS=() CPUS=() MOVED=()
+PHASE_TICKS=$(cpu_ticks) BYTES_MOVED=0
 phase_end() {
+    local ticks
+    ticks=$(cpu_ticks)
     PHASES+=("$1")
     HWMS+=("$(status_kib VmHWM)")
+    CPUS+=("$((ticks - PHASE_TICKS))")
+    MOVED+=("$BYTES_MOVED")
     echo 5 >"/proc/$GROVE_PID/clear_refs" 2>/dev/null || true
+    PHASE_TICKS=$(cpu_ticks) BYTES_MOVED=0
 }
 
 AUTH=(-H "Authorization: Bearer $TOKEN")
@@ -188,16 +232,17 @@ STATUS=0
 # Download
 # ---------------------------------------------------------------------------------------------
 
-# One GET; prints bytes/s. Args: url, expected status, expected bytes, [range]
+# One GET; sets SPEED (bytes/s). Args: url, expected status, expected bytes, [range]
 get_speed() {
-    local url=$1 want_code=$2 want_bytes=$3 range=${4:-} out
+    local url=$1 want_code=$2 want_bytes=$3 range=${4:-} c n s
     local args=(-s -o /dev/null -w '%{http_code} %{size_download} %{speed_download}')
     [[ -n $range ]] && args+=(-H "Range: $range")
-    out=$(curl "${args[@]}" "$url")
-    read -r c n s <<<"$out"
+    waitfor curl "${args[@]}" "$url" >"$WORK/get.out" || true
+    read -r c n s <"$WORK/get.out" || true
     [[ $c == "$want_code" && $n == "$want_bytes" ]] \
         || die "GET $url ${range:+($range) }gave HTTP $c with $n bytes, expected $want_code with $want_bytes"
-    echo "$s"
+    [[ $url == "$RESOLVE_URL" ]] && BYTES_MOVED=$((BYTES_MOVED + n))
+    SPEED=$s
 }
 
 # Alternating runs of grove and nginx (grove first on odd runs). Args: label, code, bytes, [range]
@@ -206,11 +251,11 @@ download_series() {
     local -a gs=() ns=()
     for ((i = 1; i <= RUNS; i++)); do
         if ((i % 2)); then
-            g=$(get_speed "$RESOLVE_URL" "$code" "$bytes" "$range")
-            n=$(get_speed "$NGINX_URL" "$code" "$bytes" "$range")
+            get_speed "$RESOLVE_URL" "$code" "$bytes" "$range" && g=$SPEED
+            get_speed "$NGINX_URL" "$code" "$bytes" "$range" && n=$SPEED
         else
-            n=$(get_speed "$NGINX_URL" "$code" "$bytes" "$range")
-            g=$(get_speed "$RESOLVE_URL" "$code" "$bytes" "$range")
+            get_speed "$NGINX_URL" "$code" "$bytes" "$range" && n=$SPEED
+            get_speed "$RESOLVE_URL" "$code" "$bytes" "$range" && g=$SPEED
         fi
         gs+=("$g") ns+=("$n")
         printf '%-22s run %d: grove %8s MB/s   nginx %8s MB/s\n' "$label" "$i" "$(mbps "$g")" "$(mbps "$n")"
@@ -275,23 +320,34 @@ EOF
     die "nginx did not start"
 }
 
+# The NDJSON body of a commit adding the test file inline (base64).
+inline_commit_body() {
+    printf '{"key":"header","value":{"summary":"bench download file"}}\n'
+    printf '{"key":"file","value":{"content":"'
+    base64 -w0 "$FILE"
+    printf '","path":"big.bin","encoding":"base64"}}\n'
+}
+# Posts it, streamed (chunked); prints the HTTP status.
+post_inline_commit() {
+    inline_commit_body | curl -s -o "$WORK/commit.json" -w '%{http_code}' -X POST -T - -H 'Expect:' \
+        "${AUTH[@]}" -H 'Content-Type: application/x-ndjson' \
+        "$GROVE_URL/api/models/$REPO_OWNER/$REPO_NAME/commit/main"
+}
+# Prints the sha256 of what Grove serves for big.bin.
+served_sha256() {
+    curl -s "$RESOLVE_URL" | openssl dgst -sha256 -r | cut -d' ' -f1
+}
+
 if [[ $DO_DOWNLOAD == 1 ]]; then
     # Into Grove with an inline (base64) commit: Grove stores a large binary file as LFS in its
     # blob store. This does not need the LFS batch endpoint.
     log "committing the file inline (base64, streamed)"
     t0=$EPOCHREALTIME
-    code=$(
-        {
-            printf '{"key":"header","value":{"summary":"bench download file"}}\n'
-            printf '{"key":"file","value":{"content":"'
-            base64 -w0 "$FILE"
-            printf '","path":"big.bin","encoding":"base64"}}\n'
-        } | curl -s -o "$WORK/commit.json" -w '%{http_code}' -X POST -T - -H 'Expect:' "${AUTH[@]}" \
-            -H 'Content-Type: application/x-ndjson' \
-            "$GROVE_URL/api/models/$REPO_OWNER/$REPO_NAME/commit/main"
-    )
+    waitfor post_inline_commit >"$WORK/code" || true
+    code=$(cat "$WORK/code")
     [[ $code == 200 ]] || die "inline commit: HTTP $code $(cat "$WORK/commit.json")"
     log "inline commit took $(since "$t0") s"
+    BYTES_MOVED=$((BYTES_MOVED + SIZE))
     etag=$(linked_etag)
     [[ $etag == "$FILE_SHA" ]] || die "big.bin is not served as the LFS object $FILE_SHA (X-Linked-Etag: '$etag')"
     phase_end "inline commit"
@@ -299,11 +355,13 @@ if [[ $DO_DOWNLOAD == 1 ]]; then
     start_nginx
 
     # Warm-up (not counted): checks Grove serves exactly the file's bytes, and warms both paths.
-    got=$(curl -s "$RESOLVE_URL" | openssl dgst -sha256 -r | cut -d' ' -f1)
+    waitfor served_sha256 >"$WORK/served.sha"
+    got=$(cat "$WORK/served.sha")
+    BYTES_MOVED=$((BYTES_MOVED + SIZE))
     [[ $got == "$FILE_SHA" ]] || die "grove served different bytes (sha256 $got, expected $FILE_SHA)"
-    get_speed "$NGINX_URL" 200 "$SIZE" >/dev/null
-    get_speed "$RESOLVE_URL" 206 "$RANGE_LEN" "$RANGE_HDR" >/dev/null
-    get_speed "$NGINX_URL" 206 "$RANGE_LEN" "$RANGE_HDR" >/dev/null
+    get_speed "$NGINX_URL" 200 "$SIZE"
+    get_speed "$RESOLVE_URL" 206 "$RANGE_LEN" "$RANGE_HDR"
+    get_speed "$NGINX_URL" 206 "$RANGE_LEN" "$RANGE_HDR"
 
     echo
     echo "== download: $SIZE_MIB MiB file, $RUNS runs each, alternating (curl speed_download, MB = 10^6 bytes)"
@@ -321,9 +379,9 @@ fi
 LFS_HDRS=(-H 'Accept: application/vnd.git-lfs+json' -H 'Content-Type: application/vnd.git-lfs+json')
 BATCH_URL=$GROVE_URL/$REPO_OWNER/$REPO_NAME.git/info/lfs/objects/batch
 
-# One upload run of UP_FILE: batch, PUT (timed), verify if asked, commit. Prints seconds of the PUT.
+# One upload run of UP_FILE: batch, PUT (timed), verify if asked, commit. Sets PUT_SECS.
 upload_once() {
-    local oid=$1 code href verify t0 secs
+    local oid=$1 code href verify t0
     code=$(curl -s -o "$WORK/batch.json" -w '%{http_code}' -X POST "${AUTH[@]}" "${LFS_HDRS[@]}" \
         -d "{\"operation\":\"upload\",\"transfers\":[\"basic\"],\"objects\":[{\"oid\":\"$oid\",\"size\":$SIZE}],\"hash_algo\":\"sha256\"}" \
         "$BATCH_URL")
@@ -334,8 +392,10 @@ upload_once() {
     [[ $(jq -r '.objects[0].actions.upload.header.chunk_size // empty' "$WORK/batch.json") == '' ]] \
         || die "LFS batch answered a multipart upload to a basic-only request"
     t0=$EPOCHREALTIME
-    code=$(curl -s -o "$WORK/put.out" -w '%{http_code}' -H 'Expect:' -T "$UP_FILE" "$href")
-    secs=$(since "$t0")
+    waitfor curl -s -o "$WORK/put.out" -w '%{http_code}' -H 'Expect:' -T "$UP_FILE" "$href" >"$WORK/code" || true
+    PUT_SECS=$(since "$t0")
+    BYTES_MOVED=$((BYTES_MOVED + SIZE))
+    code=$(cat "$WORK/code")
     [[ $code == 2?? ]] || die "PUT $href: HTTP $code $(head -c 500 "$WORK/put.out")"
     if [[ -n $verify ]]; then
         code=$(curl -s -o "$WORK/verify.out" -w '%{http_code}' -X POST "${AUTH[@]}" "${LFS_HDRS[@]}" \
@@ -349,7 +409,6 @@ upload_once() {
             "$GROVE_URL/api/models/$REPO_OWNER/$REPO_NAME/commit/main")
     [[ $code == 200 ]] || die "commit of the uploaded object: HTTP $code $(cat "$WORK/commit.json")"
     [[ $(linked_etag) == "$oid" ]] || die "after the commit big.bin is not the uploaded object $oid"
-    echo "$secs"
 }
 
 # Writes the run number into the first 8 bytes (distinct content per run), then hashes the file
@@ -357,8 +416,9 @@ upload_once() {
 prepare_run() {
     printf '%08d' "$1" | dd of="$UP_FILE" bs=8 count=1 conv=notrunc status=none
     local t0=$EPOCHREALTIME
-    RUN_OID=$(openssl dgst -sha256 -r "$UP_FILE" | cut -d' ' -f1)
+    waitfor openssl dgst -sha256 -r "$UP_FILE" >"$WORK/dgst.out"
     RUN_HASH_SECS=$(since "$t0")
+    RUN_OID=$(cut -d' ' -f1 "$WORK/dgst.out")
 }
 
 if [[ $DO_UPLOAD == 1 ]]; then
@@ -372,17 +432,17 @@ if [[ $DO_UPLOAD == 1 ]]; then
         STATUS=2
     else
         UP_FILE=$WORK/files/up.bin
-        cp "$FILE" "$UP_FILE"
+        waitfor cp "$FILE" "$UP_FILE"
         # Warm-up run 0 (not counted).
         prepare_run 0
-        upload_once "$RUN_OID" >/dev/null
+        upload_once "$RUN_OID"
         echo
         echo "== upload: $SIZE_MIB MiB, $RUNS runs, each: openssl dgst -sha256 (timed) then LFS basic PUT (timed), MB = 10^6 bytes"
         us=() hs=()
         for ((i = 1; i <= RUNS; i++)); do
             prepare_run "$i"
-            put_secs=$(upload_once "$RUN_OID")
-            u=$(awk -v b="$SIZE" -v s="$put_secs" 'BEGIN {print b/s}')
+            upload_once "$RUN_OID"
+            u=$(awk -v b="$SIZE" -v s="$PUT_SECS" 'BEGIN {print b/s}')
             h=$(awk -v b="$SIZE" -v s="$RUN_HASH_SECS" 'BEGIN {print b/s}')
             us+=("$u") hs+=("$h")
             printf '%-22s run %d: upload %8s MB/s   sha256 %8s MB/s\n' "PUT" "$i" "$(mbps "$u")" "$(mbps "$h")"
@@ -400,13 +460,19 @@ fi
 # Summary
 # ---------------------------------------------------------------------------------------------
 
-stop_pid "$SAMPLER_PID"
+rm -f "$RSS_ON"
+wait "$SAMPLER_PID" || true
 SAMPLER_PID=''
 echo
-echo "== grove server memory (pid $GROVE_PID)"
+echo "== grove server memory and CPU time per phase (pid $GROVE_PID; CPU = user + system)"
 peak_hwm=0
 for i in "${!PHASES[@]}"; do
-    printf '%-22s VmHWM %7.1f MiB\n' "${PHASES[$i]}" "$(awk -v k="${HWMS[$i]}" 'BEGIN {print k/1024}')"
+    printf '%-22s VmHWM %7.1f MiB   CPU %6.2f s   %6.2f GiB moved%s\n' "${PHASES[$i]}" \
+        "$(awk -v k="${HWMS[$i]}" 'BEGIN {print k/1024}')" \
+        "$(awk -v t="${CPUS[$i]}" -v h="$CLK_TCK" 'BEGIN {print t/h}')" \
+        "$(awk -v b="${MOVED[$i]}" 'BEGIN {print b/1073741824}')" \
+        "$(awk -v t="${CPUS[$i]}" -v h="$CLK_TCK" -v b="${MOVED[$i]}" \
+            'BEGIN {if (b > 0) printf "   %.2f CPU s per GiB", (t/h)/(b/1073741824)}')"
     ((HWMS[i] > peak_hwm)) && peak_hwm=${HWMS[$i]}
 done
 rss_sampled=$(cat "$RSS_MAX_FILE")
@@ -416,6 +482,7 @@ mem_verdict=$(awk -v k="$peak_hwm" 'BEGIN {print (k < 200*1024 ? "meets goal" : 
 RESULTS+=("$(printf '%-20s peak RSS %.1f MiB  goal < 200 MiB  %s' "server memory" "$(awk -v k="$peak_hwm" 'BEGIN {print k/1024}')" "$mem_verdict")")
 
 echo
-echo "== summary: $SIZE_MIB MiB, $RUNS runs, $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+changes'), $("${NGINX:-true}" -v 2>&1 | sed 's/.*: //')"
+echo "== summary: $SIZE_MIB MiB, $RUNS runs, $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+changes')${NGINX:+, $("$NGINX" -v 2>&1 | sed 's/.*: //')}"
+echo "load average (1/5/15 min): $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 printf '%s\n' "${RESULTS[@]}"
 exit "$STATUS"
