@@ -286,10 +286,12 @@ run_tests() {
 }
 
 # The stock huggingface_hub client against `grove serve` (tests/hf_client/conftest.py starts one
-# hub per test with the same GROVE_TEST_* settings as the Rust tests).
+# hub per test with the same GROVE_TEST_* settings as the Rust tests). GROVE_TEST_LFS_BATCH=0
+# skips the uploads through the LFS batch API (`grove serve --upload-mode lfs`).
 run_hf_client_tests() {
     export GROVE_TEST_DATABASE=$1
-    PYTHONDONTWRITEBYTECODE=1 "$VENV/bin/python" -m pytest tests/hf_client -q -x -p no:cacheprovider
+    GROVE_TEST_LFS_BATCH=${GROVE_TEST_LFS_BATCH:-1} PYTHONDONTWRITEBYTECODE=1 \
+        "$VENV/bin/python" -m pytest tests/hf_client -q -x -p no:cacheprovider
 }
 
 echo "Grove tests in $ROOT (target dir: ${CARGO_TARGET_DIR:-$ROOT/target})"

@@ -167,14 +167,19 @@ class Backend:
 
 
 def _psql() -> str:
+    # The versioned binary first (what scripts/test.sh installs), else whatever PATH has.
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), key=_version_key)
+    if candidates:
+        return candidates[-1]
     found = shutil.which("psql")
     if found:
         return found
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))
-    if candidates:
-        return candidates[-1]
     pytest.exit("GROVE_TEST_DATABASE=postgres needs `psql` (apt-get install postgresql-client)", returncode=2)
     raise AssertionError("unreachable")
+
+
+def _version_key(path: str) -> list[int]:
+    return [int(part) for part in re.findall(r"\d+", path)]
 
 
 class PostgresDatabase:
@@ -452,7 +457,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.failed and call.when == "call":
+    if report.failed and call.when in ("setup", "call"):
         for hub in getattr(item, "_grove_hubs", []):
             report.sections.append((f"grove serve stderr, last 80 lines ({hub.url})", hub.log_tail()))
 

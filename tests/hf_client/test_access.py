@@ -221,3 +221,17 @@ def test_removing_a_member_cuts_access_at_once(hub, org, cache_dir):
         bob.api.model_info("acme/vault")
     with pytest.raises(RepositoryNotFoundError):
         download(hub, "acme/vault", "vault.txt", token=bob.token, cache_dir=cache_dir)
+
+
+def test_org_repo_settings_and_deletion_need_admin_role(hub, org):
+    alice, bob, carol, dave = org
+    for member in (bob, carol):
+        with pytest.raises(HfHubHTTPError) as excinfo:
+            member.api.update_repo_settings("acme/vault", private=False)
+        assert status_of(excinfo) == 403, member.name
+        with pytest.raises(HfHubHTTPError) as excinfo:
+            member.api.delete_repo("acme/vault")
+        assert status_of(excinfo) == 403, member.name
+    assert alice.api.model_info("acme/vault").private is True
+    alice.api.delete_repo("acme/vault")
+    assert alice.api.repo_exists("acme/vault") is False

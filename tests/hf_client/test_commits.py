@@ -368,3 +368,43 @@ def test_commit_by_someone_else_or_anonymous_is_refused(hub, alice):
     r = raw_commit(hub, None, "alice/tiny", [header_line(), file_line("anon.txt", b"anon")])
     assert r.status_code == 401, r.text
     assert repo_state(alice.api, "alice/tiny") == before
+
+
+def test_paths_differing_only_by_unicode_form_are_refused(hub, alice):
+    nfc, nfd = "caf\u00e9.txt", "cafe\u0301.txt"
+    r = raw_commit(hub, alice.token, "alice/tiny", [header_line("nfc"), file_line(nfc, b"nfc\n")])
+    assert r.status_code == 200, r.text
+    before = repo_state(alice.api, "alice/tiny")
+    r = raw_commit(hub, alice.token, "alice/tiny", [header_line("nfd"), file_line(nfd, b"nfd\n")])
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert repo_state(alice.api, "alice/tiny") == before
+
+
+def test_overlong_path_is_refused(hub, alice):
+    before = repo_state(alice.api, "alice/tiny")
+    path = "/".join(["d" * 200] * 30) + "/f.txt"
+    r = raw_commit(hub, alice.token, "alice/tiny", [header_line("long"), file_line(path, b"x")])
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert repo_state(alice.api, "alice/tiny") == before
+
+
+@pytest.mark.parametrize(
+    "path", ["dir", "keep.txt/under-a-file.txt", "dir/inner.txt/deeper.txt"], ids=["file-over-dir", "under-file", "under-nested-file"]
+)
+def test_file_and_folder_clash_leaves_a_consistent_repo(hub, alice, cache_dir, path):
+    """Adding a file where a folder is (or under a file) is refused, or replaces cleanly; it never
+    leaves a repo that cannot be listed or read."""
+    before = repo_state(alice.api, "alice/tiny")
+    r = raw_commit(hub, alice.token, "alice/tiny", [header_line("clash"), file_line(path, b"clash\n")])
+    assert r.status_code < 500, (r.status_code, r.text)
+    if r.status_code != 200:
+        assert repo_state(alice.api, "alice/tiny") == before
+        return
+    after = repo_state(alice.api, "alice/tiny")
+    assert path in after.files
+    assert download(hub, "alice/tiny", path, token=None, cache_dir=cache_dir) == b"clash\n"
+    for name in after.files:
+        assert alice.api.file_exists("alice/tiny", name), name
+    # No path is both a file and a folder prefix.
+    for name in after.files:
+        assert not any(other.startswith(name + "/") for other in after.files), name

@@ -410,3 +410,21 @@ def test_copy_operations(hub, alice, cache_dir):
     assert download(hub, "alice/tiny", "copies/c.json", token=None, cache_dir=cache_dir) == b"{}"
     [copy] = api.get_paths_info("alice/tiny", ["copies/w.safetensors"])
     assert copy.lfs is not None and copy.lfs.size == len(weights)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/alice/tiny/resolve/main/%2e%2e/%2e%2e/etc/passwd",
+        "/alice/tiny/resolve/main/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/alice/tiny/resolve/main/.git/config",
+        "/alice/tiny/resolve/main/%2Fetc%2Fpasswd",
+        "/api/models/alice/tiny/tree/main/..%2F..",
+        "/api/models/alice/tiny/tree/main/.git",
+    ],
+)
+def test_traversal_in_read_paths_finds_nothing(hub, alice, path):
+    r = requests.get(hub.url + path, timeout=30, allow_redirects=False)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
+    assert b"root:" not in r.content
+    assert b"[core]" not in r.content

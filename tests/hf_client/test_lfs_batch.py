@@ -153,3 +153,48 @@ def test_lfs_put_with_wrong_bytes_is_refused(lfs_hub, alice):
         timeout=30,
     )
     assert 400 <= commit.status_code < 500, (commit.status_code, commit.text)
+
+
+def _batch(hub, token, repo, objects, operation="upload"):
+    return requests.post(
+        f"{hub.url}/{repo}.git/info/lfs/objects/batch",
+        json={"operation": operation, "transfers": ["basic"], "objects": objects, "hash_algo": "sha256"},
+        headers={**auth(token), "Accept": "application/vnd.git-lfs+json", "Content-Type": "application/vnd.git-lfs+json"},
+        timeout=30,
+    )
+
+
+def test_lfs_upload_urls_are_bound_to_their_object(lfs_hub, alice):
+    data = random_bytes(1000, seed=26)
+    other = random_bytes(1000, seed=27)
+    r = _batch(lfs_hub, alice.token, "alice/tiny", [{"oid": sha256(data), "size": len(data)}])
+    assert r.status_code == 200, r.text
+    href = r.json()["objects"][0]["actions"]["upload"]["href"]
+    assert sha256(data) in href
+    # The same signature on another object's URL, or with another size, is refused.
+    for forged in (href.replace(sha256(data), sha256(other)), href.replace(f"/{len(data)}?", f"/{len(data) - 1}?")):
+        assert forged != href
+        body = other if sha256(other) in forged else data[:-1]
+        put = requests.put(forged, data=body, timeout=30)
+        assert 400 <= put.status_code < 500, (forged, put.status_code, put.text)
+    # Without the signature.
+    put = requests.put(href.split("?")[0], data=data, timeout=30)
+    assert 400 <= put.status_code < 500, (put.status_code, put.text)
+    # The real one works.
+    assert requests.put(href, data=data, timeout=30).status_code == 200
+
+
+def test_lfs_batch_respects_repo_access(lfs_hub, alice):
+    bob = lfs_hub.account("bob")
+    alice.api.create_repo("alice/hidden", private=True)
+    objects = [{"oid": sha256(b"x"), "size": 1}]
+    for token in (None, bob.token):
+        hidden = _batch(lfs_hub, token, "alice/hidden", objects)
+        missing = _batch(lfs_hub, token, "alice/missing", objects)
+        assert hidden.status_code == missing.status_code, token
+        assert hidden.status_code in (401, 404), token
+        assert hidden.headers.get("X-Error-Code") == "RepoNotFound"
+    assert _batch(lfs_hub, bob.token, "alice/tiny", objects).status_code == 403
+    reader = lfs_hub.create_token("alice", "read")
+    assert _batch(lfs_hub, reader, "alice/tiny", objects).status_code == 403
+    assert _batch(lfs_hub, alice.token, "alice/hidden", objects).status_code == 200

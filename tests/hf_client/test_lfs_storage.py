@@ -113,39 +113,26 @@ def test_same_lfs_content_in_two_repos(hub, alice, cache_dir):
     assert download(hub, "alice/copy", "b.bin", token=None, cache_dir=cache_dir) == data
 
 
-@pytest.fixture
-def big(hub, alice):
-    """A 24 MiB random file (stored as LFS) in alice/tiny; returns (bytes, commit)."""
+def _range(hub, spec, path="weights/big.bin"):
+    return requests.get(f"{hub.url}/alice/tiny/resolve/main/{path}", headers={"Range": spec}, timeout=120)
+
+
+def test_large_file_download_and_ranges(hub, alice, cache_dir):
+    """A 24 MiB random file (stored as LFS): byte-equal downloads, then ranges on resolve (one
+    test, so the file is uploaded once)."""
     data = random_bytes(24 * MiB + 123, seed=7)
+    n = len(data)
     commit = alice.api.upload_file(path_or_fileobj=data, path_in_repo="weights/big.bin", repo_id="alice/tiny").oid
-    return data, commit
 
-
-def test_large_file_downloads_byte_equal(hub, alice, big, cache_dir):
-    data, commit = big
     assert download(hub, "alice/tiny", "weights/big.bin", token=None, cache_dir=cache_dir) == data
     assert download(hub, "alice/tiny", "weights/big.bin", token=alice.token, cache_dir=cache_dir, revision=commit) == data
     [entry] = alice.api.get_paths_info("alice/tiny", ["weights/big.bin"])
     _assert_lfs(entry.lfs, data)
     r, etag = _head(hub, "alice/tiny", "weights/big.bin")
     assert etag == sha256(data)
-    assert r.headers["X-Linked-Size"] == str(len(data))
+    assert r.headers["X-Linked-Size"] == str(n)
 
-
-def _range(hub, spec, path="weights/big.bin"):
-    return requests.get(f"{hub.url}/alice/tiny/resolve/main/{path}", headers={"Range": spec}, timeout=120)
-
-
-def test_range_requests_on_resolve(hub, alice, big):
-    data, _ = big
-    n = len(data)
-    cases = [
-        (0, 99),
-        (1, 1),
-        (5 * MiB - 7, 6 * MiB + 11),
-        (n - 100, n - 1),
-    ]
-    for start, end in cases:
+    for start, end in [(0, 99), (1, 1), (5 * MiB - 7, 6 * MiB + 11), (n - 100, n - 1)]:
         r = _range(hub, f"bytes={start}-{end}")
         assert r.status_code == 206, (start, end, r.status_code)
         assert r.headers["Content-Range"] == f"bytes {start}-{end}/{n}"
@@ -160,15 +147,10 @@ def test_range_requests_on_resolve(hub, alice, big):
     assert r.status_code == 206
     assert r.headers["Content-Range"] == f"bytes {n - 10}-{n - 1}/{n}"
     assert r.content == data[n - 10 :]
-
-
-@pytest.mark.parametrize("offset", [0, 1, 1000])
-def test_range_starting_past_the_end_is_416(hub, alice, big, offset):
-    data, _ = big
-    r = _range(hub, f"bytes={len(data) + offset}-")
-    assert r.status_code == 416
-    r = _range(hub, f"bytes={len(data) + offset}-{len(data) + offset + 10}")
-    assert r.status_code == 416
+    # A start past the end: 416.
+    for offset in (0, 1, 1000):
+        assert _range(hub, f"bytes={n + offset}-").status_code == 416, offset
+        assert _range(hub, f"bytes={n + offset}-{n + offset + 10}").status_code == 416, offset
 
 
 def test_range_on_a_small_regular_file(hub, alice):

@@ -414,8 +414,29 @@ def test_list_models_full_and_card_data(hub, catalogue):
     assert {s.rfilename for s in alpha.siblings} >= {"README.md", "config.json"}
 
 
+def test_list_models_and_model_info_agree(hub, catalogue):
+    """A repo's fields in the listing are the same as in its model_info."""
+    anon = hub.api(None)
+    for listed in anon.list_models(full=True):
+        info = anon.model_info(listed.id)
+        for field in ("sha", "created_at", "last_modified", "private", "downloads", "author"):
+            assert getattr(listed, field) == getattr(info, field), (listed.id, field)
+        assert sorted(listed.tags) == sorted(info.tags), listed.id
+
+
 def test_list_models_owner_sees_own_private_repo(hub, catalogue):
     alice, bob = catalogue
     assert settled(lambda: "alice/hidden-model" in _ids(alice.api.list_models(author="alice")), True) is True
     assert "alice/hidden-model" not in _ids(bob.api.list_models(author="alice"))
     assert "alice/hidden-model" not in _ids(hub.api(None).list_models())
+
+
+def test_list_datasets(hub, catalogue):
+    alice, _ = catalogue
+    alice.api.create_repo("alice/hidden-data", repo_type="dataset", private=True)
+    anon = hub.api(None)
+    assert settled(lambda: [d.id for d in anon.list_datasets(author="alice")], ["alice/alpha-model-data"]) == [
+        "alice/alpha-model-data"
+    ]
+    assert "alice/hidden-data" in [d.id for d in alice.api.list_datasets(author="alice")]
+    assert all("/" in d.id and not d.id.endswith("-model") for d in anon.list_datasets())

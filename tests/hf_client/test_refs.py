@@ -184,3 +184,34 @@ def test_list_repo_commits_paginates_with_absolute_links(hub, alice):
         next_url = r.links.get("next", {}).get("url")
         assert next_url is None or next_url.startswith(f"{hub.url}/")
     assert seen == ids
+
+
+@pytest.mark.parametrize("expr", ["main~1", "main^", "HEAD", "main@{1}", "HEAD~1:f.txt"])
+def test_revisions_are_names_or_ids_not_git_expressions(hub, alice, cache_dir, expr):
+    api = alice.api
+    api.upload_file(path_or_fileobj=b"1", path_in_repo="f.txt", repo_id="alice/tiny")
+    api.upload_file(path_or_fileobj=b"2", path_in_repo="f.txt", repo_id="alice/tiny")
+    with pytest.raises(RevisionNotFoundError):
+        api.model_info("alice/tiny", revision=expr)
+    with pytest.raises(RevisionNotFoundError):
+        download(hub, "alice/tiny", "f.txt", token=None, cache_dir=cache_dir, revision=expr)
+
+
+def test_short_commit_id_is_not_a_revision_for_downloads(hub, alice, cache_dir):
+    """Full 40-hex ids, branches and tags resolve; what a short prefix does is not fixed by the
+    protocol, but it must never resolve to a different commit."""
+    api = alice.api
+    commit = api.upload_file(path_or_fileobj=b"1", path_in_repo="f.txt", repo_id="alice/tiny").oid
+    try:
+        sha = api.model_info("alice/tiny", revision=commit[:12]).sha
+    except RevisionNotFoundError:
+        return
+    assert sha == commit
+
+
+def test_default_branch_cannot_be_deleted(hub, alice):
+    head = alice.api.model_info("alice/tiny").sha
+    with pytest.raises(HfHubHTTPError) as excinfo:
+        alice.api.delete_branch("alice/tiny", branch="main")
+    assert 400 <= status_of(excinfo) < 500
+    assert {b.name: b.target_commit for b in alice.api.list_repo_refs("alice/tiny").branches} == {"main": head}

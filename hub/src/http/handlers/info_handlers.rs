@@ -115,9 +115,16 @@ async fn repo_info(
                 })
                 .collect();
             let card = files::card_metadata(&git_repo, &commit)?;
-            let last_modified = chrono::DateTime::from_timestamp(info.time, 0)
-                .map(|d| d.naive_utc())
-                .unwrap_or(repo.repo.updated_at);
+            // At the recorded head the row's time is the one listings show (it is also never
+            // before `createdAt`); other revisions carry their commit's time.
+            let at_head = repo.repo.head_commit.as_deref() == Some(commit.as_ref());
+            let last_modified = if at_head {
+                repo.repo.updated_at
+            } else {
+                chrono::DateTime::from_timestamp(info.time, 0)
+                    .map(|d| d.naive_utc())
+                    .unwrap_or(repo.repo.updated_at)
+            };
             Ok(RepoInfoInput {
                 repo,
                 sha: commit.to_string(),

@@ -15,8 +15,8 @@ use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::pagination::{Page, next_link};
 use crate::http::query::QueryParams;
-use crate::repos::RepoKind;
 use crate::repos::model::{OwnedRepo, Repo};
+use crate::repos::{RepoKind, files};
 use crate::time::wire;
 use crate::with_conn;
 
@@ -175,12 +175,34 @@ async fn list(
         Sort::CreatedAt => b.repo.created_at.cmp(&a.repo.created_at),
     });
     let more = matched.len() > page.offset + page.limit;
-    let items: Vec<Value> = matched
-        .into_iter()
-        .skip(page.offset)
-        .take(page.limit)
-        .map(|(r, card, tags)| item_json(&r, card, tags, with_card))
-        .collect();
+    let mut items: Vec<Value> = Vec::with_capacity(page.limit.min(matched.len()));
+    let mut heads = Vec::new();
+    for (r, card, tags) in matched.into_iter().skip(page.offset).take(page.limit) {
+        items.push(item_json(&r, card, tags, with_card));
+        heads.push(r);
+    }
+    if query.flag("full", false) {
+        // `full` adds each repo's files at its head, as `model_info` lists them.
+        let git = state.git.clone();
+        let siblings = state
+            .blocking(move || {
+                heads
+                    .iter()
+                    .map(|repo| {
+                        let git_repo = files::open(&git, repo)?;
+                        let head = files::resolve(&git_repo, &repo.repo.default_branch)?;
+                        Ok(files::files(&git_repo, &head)?
+                            .into_iter()
+                            .map(|e| json!({ "rfilename": e.path }))
+                            .collect::<Vec<_>>())
+                    })
+                    .collect::<ApiResult<Vec<_>>>()
+            })
+            .await?;
+        for (item, files) in items.iter_mut().zip(siblings) {
+            item["siblings"] = Value::Array(files);
+        }
+    }
     let mut res = HttpResponse::Ok();
     if more {
         res.insert_header((
