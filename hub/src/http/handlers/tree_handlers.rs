@@ -31,34 +31,56 @@ fn unix_to_wire(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-/// One tree entry as the Hub spells it.
-fn entry_json(git_repo: &GitRepo, commit: &CommitId, e: &Entry, expand: bool) -> ApiResult<Value> {
-    let mut v = match e.kind {
-        EntryKind::Dir => json!({ "type": "directory", "path": e.path, "oid": e.oid }),
-        EntryKind::File => {
-            let mut v = json!({
-                "type": "file",
-                "path": e.path,
-                "size": content_size(e),
-                "oid": e.oid,
-            });
-            if let Some(lfs) = &e.lfs {
-                v["lfs"] = json!({ "oid": lfs.oid, "size": lfs.size, "pointerSize": e.size });
+/// Tree entries as the Hub spells them. With `expand`, the last commit of every entry comes from
+/// one history walk for the whole page, not one walk per entry.
+fn entries_json(
+    git_repo: &GitRepo,
+    commit: &CommitId,
+    entries: &[&Entry],
+    expand: bool,
+) -> ApiResult<Vec<Value>> {
+    let last_commits = if expand {
+        let paths = entries
+            .iter()
+            .map(|e| RepoPath::parse(&e.path))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(git_error)?;
+        git_repo
+            .last_commits_for(commit, &paths)
+            .map_err(git_error)?
+    } else {
+        vec![None; entries.len()]
+    };
+    Ok(entries
+        .iter()
+        .zip(last_commits)
+        .map(|(e, last)| {
+            let mut v = match e.kind {
+                EntryKind::Dir => json!({ "type": "directory", "path": e.path, "oid": e.oid }),
+                EntryKind::File => {
+                    let mut v = json!({
+                        "type": "file",
+                        "path": e.path,
+                        "size": content_size(e),
+                        "oid": e.oid,
+                    });
+                    if let Some(lfs) = &e.lfs {
+                        v["lfs"] =
+                            json!({ "oid": lfs.oid, "size": lfs.size, "pointerSize": e.size });
+                    }
+                    v
+                }
+            };
+            if let Some(last) = last {
+                v["lastCommit"] = json!({
+                    "id": last.id.to_string(),
+                    "title": last.title,
+                    "date": unix_to_wire(last.time),
+                });
             }
             v
-        }
-    };
-    if expand {
-        let path = RepoPath::parse(&e.path).map_err(git_error)?;
-        if let Some(last) = git_repo.last_commit_for(commit, &path).map_err(git_error)? {
-            v["lastCommit"] = json!({
-                "id": last.id.to_string(),
-                "title": last.title,
-                "date": unix_to_wire(last.time),
-            });
-        }
-    }
-    Ok(v)
+        })
+        .collect())
 }
 
 async fn tree(
@@ -102,12 +124,9 @@ async fn tree(
                     ))
                 })?;
             let more = entries.len() > page.offset + page.limit;
-            let items = entries
-                .iter()
-                .skip(page.offset)
-                .take(page.limit)
-                .map(|e| entry_json(&git_repo, &commit, e, expand))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let page_entries: Vec<&Entry> =
+                entries.iter().skip(page.offset).take(page.limit).collect();
+            let items = entries_json(&git_repo, &commit, &page_entries, expand)?;
             Ok((items, more))
         })
         .await?;
@@ -191,16 +210,17 @@ pub async fn get_paths_info(
         .blocking(move || {
             let git_repo = files::open(&git, &repo)?;
             let commit = files::resolve(&git_repo, &rev)?;
-            let mut out = Vec::new();
+            let mut found = Vec::new();
             for raw in paths {
                 let Ok(path) = RepoPath::parse(raw.trim_end_matches('/')) else {
                     continue;
                 };
                 if let Some(entry) = git_repo.entry(&commit, &path).map_err(git_error)? {
-                    out.push(entry_json(&git_repo, &commit, &entry, expand)?);
+                    found.push(entry);
                 }
             }
-            Ok(out)
+            let found: Vec<&Entry> = found.iter().collect();
+            entries_json(&git_repo, &commit, &found, expand)
         })
         .await?;
     Ok(HttpResponse::Ok().json(items))
