@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod lineage;
 pub mod logging;
 pub mod names;
 pub mod repos;

@@ -52,6 +52,7 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
         metrics: Arc::new(Metrics::new()?),
         public_url,
         signup_enabled: !args.disable_signup,
+        scan_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -60,6 +61,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let bound = listener.local_addr()?;
     let state = build_state(&args, args.public_url(bound)).await?;
+    // The lineage scanner works through the queue in the database in the background.
+    tokio::spawn(state.scanner().run());
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

@@ -68,7 +68,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_log,
     repos,
-    lfs_objects
+    lfs_objects,
+    weight_files,
+    tensors,
+    commit_scans,
+    commit_weight_files,
+    lineage_edges,
+    lineage_closure,
+    lineage_counts
 );
 
 diesel::table! {
@@ -86,6 +93,7 @@ diesel::table! {
         card_data -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        lineage_tags -> Nullable<Text>,
     }
 }
 
@@ -97,5 +105,96 @@ diesel::table! {
         size -> BigInt,
         git_oid -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    weight_files (oid) {
+        oid -> Text,
+        format -> Text,
+        size -> BigInt,
+        tensor_count -> BigInt,
+        parameter_count -> BigInt,
+        dtypes -> Text,
+        metadata -> Text,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tensors (file_oid, name) {
+        file_oid -> Text,
+        name -> Text,
+        dtype -> Text,
+        shape -> Text,
+        begin_offset -> BigInt,
+        end_offset -> BigInt,
+        hash -> Text,
+        sample -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    commit_scans (repo_id, commit_id) {
+        repo_id -> BigInt,
+        commit_id -> Text,
+        state -> Text,
+        attempts -> Integer,
+        claimed_at -> Nullable<Timestamp>,
+        summary -> Nullable<Text>,
+        warnings -> Text,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    commit_weight_files (repo_id, commit_id, path) {
+        repo_id -> BigInt,
+        commit_id -> Text,
+        path -> Text,
+        file_oid -> Text,
+    }
+}
+
+diesel::table! {
+    lineage_edges (id) {
+        id -> BigInt,
+        child_repo_id -> BigInt,
+        child_commit -> Text,
+        parent_repo_id -> Nullable<BigInt>,
+        parent_name -> Text,
+        parent_commit -> Nullable<Text>,
+        relation -> Text,
+        source -> Text,
+        relation_stated -> Bool,
+        position -> Integer,
+        merge_weight -> Nullable<Double>,
+        merge_base -> Bool,
+        recipe -> Nullable<Text>,
+        verification -> Text,
+        evidence -> Text,
+        is_current -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lineage_closure (ancestor_id, descendant_id) {
+        ancestor_id -> BigInt,
+        descendant_id -> BigInt,
+        depth -> Integer,
+        relation -> Text,
+        private -> Bool,
+    }
+}
+
+diesel::table! {
+    lineage_counts (repo_id, relation) {
+        repo_id -> BigInt,
+        relation -> Text,
+        children -> BigInt,
+        descendants -> BigInt,
     }
 }

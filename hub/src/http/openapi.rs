@@ -5,6 +5,7 @@ use utoipa::OpenApi;
 
 use super::handlers::{
     account_handlers, commit_handlers, download_handlers, info_handlers, lfs_handlers,
+    lineage_handlers,
     list_handlers, ops, org_handlers, repo_handlers, token_handlers, tree_handlers,
 };
 
@@ -33,6 +34,14 @@ use super::handlers::{
         repo_handlers::delete_repo,
         repo_handlers::update_repo_settings,
         info_handlers::get_repo_info,
+        lineage_handlers::get_lineage,
+        lineage_handlers::get_ancestors,
+        lineage_handlers::get_descendants,
+        lineage_handlers::get_family,
+        lineage_handlers::get_merge_base,
+        lineage_handlers::get_tensors,
+        lineage_handlers::get_tensor_diff,
+        repo_handlers::duplicate_repo,
         info_handlers::get_repo_info_at_revision,
         list_handlers::list_models,
         list_handlers::list_datasets,

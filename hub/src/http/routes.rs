@@ -5,7 +5,7 @@ use actix_web::web;
 use super::errors;
 use super::handlers::{
     account_handlers as accounts, commit_handlers as commits, download_handlers as downloads,
-    info_handlers as info, lfs_handlers as lfs, list_handlers as lists, ops, org_handlers as orgs,
+    info_handlers as info, lineage_handlers as lineage, lfs_handlers as lfs, list_handlers as lists, ops, org_handlers as orgs,
     repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
 };
 
@@ -53,6 +53,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/validate-yaml").route(web::post().to(commits::validate_yaml)))
         .service(resource("/api/models").route(web::get().to(lists::list_models)))
         .service(resource("/api/datasets").route(web::get().to(lists::list_datasets)))
+        .service(resource("/api/lineage/merge-base").route(web::get().to(lineage::get_merge_base)))
+        .service(
+            resource("/api/models/{owner}/{name}/lineage").route(web::get().to(lineage::get_lineage)),
+        )
+        .service(
+            resource("/api/models/{owner}/{name}/lineage/ancestors")
+                .route(web::get().to(lineage::get_ancestors)),
+        )
+        .service(
+            resource("/api/models/{owner}/{name}/lineage/descendants")
+                .route(web::get().to(lineage::get_descendants)),
+        )
+        .service(
+            resource("/api/models/{owner}/{name}/lineage/family")
+                .route(web::get().to(lineage::get_family)),
+        )
+        .service(
+            resource("/api/models/{owner}/{name}/lineage/diff")
+                .route(web::get().to(lineage::get_tensor_diff)),
+        )
+        .service(
+            resource("/api/models/{owner}/{name}/tensors").route(web::get().to(lineage::get_tensors)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/duplicate")
+                .route(web::post().to(repos::duplicate_repo)),
+        )
         .service(resource("/api/{kind}/{owner}/{name}").route(web::get().to(info::get_repo_info)))
         .service(
             resource("/api/{kind}/{owner}/{name}/revision/{rev}")

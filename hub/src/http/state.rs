@@ -23,9 +23,21 @@ pub struct AppState {
     /// Base URL put in links the server returns, without a trailing slash.
     pub public_url: String,
     pub signup_enabled: bool,
+    /// Wakes the lineage scanner when a commit queues a scan.
+    pub scan_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
+    /// The lineage scanner over this state's stores.
+    pub fn scanner(&self) -> crate::lineage::scanner::Scanner {
+        crate::lineage::scanner::Scanner {
+            db: self.db.clone(),
+            git: self.git.clone(),
+            blobs: self.blobs.clone(),
+            wake: self.scan_wake.clone(),
+        }
+    }
+
     /// Runs blocking work (git, hashing, file I/O) on the blocking pool.
     pub async fn blocking<T, F>(&self, f: F) -> crate::error::ApiResult<T>
     where

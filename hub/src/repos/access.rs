@@ -85,3 +85,54 @@ pub fn authorize(
         ))),
     }
 }
+
+/// Who may see which private repos, loaded once per request for answers that span many repos
+/// (lineage graphs, listings): public repos are seen by all; private ones by their owner, the
+/// owner org's members and site admins.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub all: bool,
+    pub owners: Vec<i64>,
+}
+
+impl Viewer {
+    pub fn load(conn: &mut DbConn, caller: Option<&Principal>) -> ApiResult<Viewer> {
+        use crate::db::schema::memberships;
+        use diesel::prelude::*;
+        let Some(p) = caller else {
+            return Ok(Viewer::default());
+        };
+        let mut owners = vec![p.user.id];
+        let orgs: Vec<i64> = crate::with_conn!(conn, |c| memberships::table
+            .filter(memberships::user_id.eq(p.user.id))
+            .select(memberships::org_id)
+            .load(c))?;
+        owners.extend(orgs);
+        Ok(Viewer {
+            all: p.user.is_admin,
+            owners,
+        })
+    }
+
+    /// What `account` itself may see (a user: their repos and their orgs'; an org: its own).
+    pub fn for_account(conn: &mut DbConn, account: &crate::accounts::Account) -> ApiResult<Viewer> {
+        use crate::db::schema::memberships;
+        use diesel::prelude::*;
+        let mut owners = vec![account.id];
+        if !account.is_org() {
+            let orgs: Vec<i64> = crate::with_conn!(conn, |c| memberships::table
+                .filter(memberships::user_id.eq(account.id))
+                .select(memberships::org_id)
+                .load(c))?;
+            owners.extend(orgs);
+        }
+        Ok(Viewer {
+            all: account.is_admin,
+            owners,
+        })
+    }
+
+    pub fn can_see(&self, owner_id: i64, private: bool) -> bool {
+        !private || self.all || self.owners.contains(&owner_id)
+    }
+}

@@ -26,6 +26,7 @@ pub struct Repo {
     pub card_data: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub lineage_tags: Option<String>,
 }
 
 impl Repo {
@@ -35,6 +36,22 @@ impl Repo {
 
     /// The key of its git repository in the git store: by id, so a deleted and re-created repo
     /// never sees the old history.
+    /// The card's tags plus the `base_model:` tags of the current lineage edges.
+    pub fn tags(&self, card: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+        let mut tags = grove_indexer::tags::derived_tags(card);
+        let lineage: Vec<String> = self
+            .lineage_tags
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        for t in lineage {
+            if !tags.contains(&t) {
+                tags.push(t);
+            }
+        }
+        tags
+    }
+
     pub fn git_key(&self) -> String {
         format!("{}/{}", self.kind().plural(), self.id)
     }
@@ -97,4 +114,15 @@ pub fn count_download(conn: &mut DbConn, repo_id: i64) -> ApiResult<()> {
         .set(repos::downloads.eq(repos::downloads + 1))
         .execute(c))?;
     Ok(())
+}
+
+/// The repo with this id, with its owner.
+pub fn find_repo_by_id(conn: &mut DbConn, id: i64) -> ApiResult<Option<OwnedRepo>> {
+    let row: Option<(Repo, Account)> = with_conn!(conn, |c| repos::table
+        .inner_join(accounts::table)
+        .filter(repos::id.eq(id))
+        .select((Repo::as_select(), Account::as_select()))
+        .first(c)
+        .optional())?;
+    Ok(row.map(|(repo, owner)| OwnedRepo { repo, owner }))
 }

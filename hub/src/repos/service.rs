@@ -113,6 +113,7 @@ pub fn delete_repo(
     actor: &Account,
 ) -> ApiResult<()> {
     conn.transaction(|conn| {
+        crate::lineage::edges::on_delete(conn, repo.repo.id)?;
         with_conn!(conn, |c| diesel::delete(repos::table.find(repo.repo.id))
             .execute(c))?;
         let target = format!("{}:{}", repo.repo.kind, repo.id());
@@ -138,8 +139,89 @@ pub fn set_visibility(
                 repos::updated_at.eq(crate::time::now()),
             ))
             .execute(c))?;
+        crate::lineage::edges::on_visibility_change(conn, repo.repo.id, private)?;
         let target = format!("{}:{}", repo.repo.kind, repo.id());
         let detail = if private { "private" } else { "public" };
         audit::record(conn, Some(actor.id), "repo.visibility", &target, detail)
+    })
+}
+
+/// Creates `owner/name` as a fork of `source`: the whole git history is copied (weights are
+/// LFS pointers, so no weight byte is copied: both repos name the same blobs) and a `fork`
+/// lineage edge pins the source's head. Like creation, nothing is visible before the
+/// transaction commits.
+pub fn fork_repo(
+    conn: &mut DbConn,
+    git: &GitStore,
+    source: &OwnedRepo,
+    owner: &Account,
+    name: &RepoName,
+    private: bool,
+    actor: &Account,
+) -> ApiResult<OwnedRepo> {
+    let kind = source.repo.kind();
+    conn.transaction(|conn| {
+        let now = crate::time::now();
+        let row = (
+            repos::kind.eq(kind.as_str()),
+            repos::owner_id.eq(owner.id),
+            repos::name.eq(name.as_str()),
+            repos::name_key.eq(name.key()),
+            repos::private.eq(private),
+            repos::card_data.eq(&source.repo.card_data),
+            repos::created_at.eq(now),
+            repos::updated_at.eq(now),
+        );
+        let repo: Repo = with_conn!(conn, |c| diesel::insert_into(repos::table)
+            .values(row)
+            .returning(Repo::as_returning())
+            .get_result(c))
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::Conflict(format!(
+                    "You already created this {kind} repo: {}/{name}",
+                    owner.name
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+        let head = git
+            .fork(&source.repo.git_key(), &repo.git_key())
+            .map_err(git_error)?;
+        let head = head.to_string();
+        super::model::record_head(conn, repo.id, &head, source.repo.card_data.clone())?;
+        crate::lineage::edges::add_fork_edge(
+            conn,
+            repo.id,
+            &head,
+            &crate::lineage::edges::NewEdge {
+                parent_repo_id: source.repo.id,
+                parent_name: source.id(),
+                parent_commit: Some(head.clone()),
+                relation: "fork".into(),
+                source: "fork_api".into(),
+                relation_stated: true,
+                position: 0,
+                merge_weight: None,
+                merge_base: false,
+                recipe: None,
+                // Same commit, same tree: the weights are the source's by construction.
+                verification: "verified".into(),
+                evidence: serde_json::json!({"rule": "same commit"}).to_string(),
+            },
+        )?;
+        crate::lineage::scans::enqueue(conn, repo.id, &head)?;
+        let target = format!("{}:{}/{}", kind, owner.name, name);
+        audit::record(conn, Some(actor.id), "repo.fork", &target, &source.id())?;
+        let repo = Repo {
+            head_commit: Some(head),
+            card_data: source.repo.card_data.clone(),
+            ..repo
+        };
+        Ok(OwnedRepo {
+            repo,
+            owner: owner.clone(),
+        })
     })
 }

@@ -136,6 +136,68 @@ impl GitStore {
         Ok(commit)
     }
 
+    /// Creates repo `to` as a copy of repo `from`: every branch and tag, the whole history.
+    /// Objects are fetched through libgit2's local transport, so a commit landing on `from`
+    /// meanwhile is either wholly in the copy or not at all. LFS content is not in git and is
+    /// not copied: both repos point at the same blobs. Returns the copy's default-branch head.
+    pub fn fork(&self, from: &str, to: &str) -> Result<CommitId, GitError> {
+        let source = self.repo_dir(from)?;
+        if !source.exists() {
+            return Err(GitError::NotFound);
+        }
+        let repo_key = RepoKey::parse(to)?;
+        let parent = self.root.join(repo_key.kind_dir());
+        let target = parent.join(repo_key.dir_name());
+        if target.exists() {
+            return Err(GitError::RepoExists(to.to_owned()));
+        }
+        std::fs::create_dir_all(&parent)?;
+        sync_dir(&self.root)?;
+        let temp = parent.join(format!(
+            "{TEMP_PREFIX}{}-{}.git",
+            repo_key.id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut guard = RemoveOnDrop(Some(temp.clone()));
+        let head = {
+            let mut opts = RepositoryInitOptions::new();
+            opts.bare(true)
+                .no_reinit(true)
+                .mkdir(true)
+                .mkpath(false)
+                .initial_head(DEFAULT_BRANCH);
+            drop(Repository::init_opts(&temp, &opts)?);
+            let mut config = git2::Config::open(&temp.join("config"))?;
+            config.set_bool("core.fsyncObjectFiles", true)?;
+            drop(config);
+            let repo = Repository::open_bare(&temp)?;
+            let url = source
+                .to_str()
+                .ok_or_else(|| GitError::Refused("repo path is not UTF-8".into()))?;
+            let mut remote = repo.remote_anonymous(url)?;
+            remote.fetch(
+                &["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
+                None,
+                None,
+            )?;
+            drop(remote);
+            let head = repo
+                .find_reference(&format!("refs/heads/{DEFAULT_BRANCH}"))?
+                .peel_to_commit()?
+                .id();
+            CommitId::from_oid(head)
+        };
+        sync_tree(&temp)?;
+        match std::fs::rename(&temp, &target) {
+            Ok(()) => {}
+            Err(_) if target.exists() => return Err(GitError::RepoExists(to.to_owned())),
+            Err(e) => return Err(e.into()),
+        }
+        guard.0 = None;
+        sync_dir(&parent)?;
+        Ok(head)
+    }
+
     /// Open an existing repo ([`GitError::NotFound`] if there is none).
     pub fn open(&self, key: &str) -> Result<GitRepo, GitError> {
         let dir = self.repo_dir(key)?;

@@ -227,11 +227,15 @@ pub async fn create_commit(
             lfs_objects::remember(conn, &new_lfs)?;
             if let Some(card) = card {
                 let card = card.map(|c| serde_json::Value::Object(c).to_string());
-                model::record_head(conn, repo_id, &head, card)?;
+                conn.transaction(|conn| {
+                    model::record_head(conn, repo_id, &head, card)?;
+                    crate::lineage::scans::enqueue(conn, repo_id, &head)
+                })?;
             }
             Ok(())
         })
         .await?;
+    state.scan_wake.notify_one();
     let commit_url = format!("{}/commit/{commit_hex}", state.repo_url(kind, &repo.id()));
     Ok(HttpResponse::Ok().json(CommitResponse {
         commit_oid: commit_hex,

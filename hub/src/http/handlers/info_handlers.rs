@@ -21,6 +21,8 @@ pub struct RepoInfoInput {
     pub siblings: Vec<Value>,
     pub card: Option<Map<String, Value>>,
     pub used_storage: u64,
+    /// Lineage and manifest fields (`safetensors`, `gguf`, `baseModels`, `childrenModelCount`).
+    pub lineage: Map<String, Value>,
 }
 
 /// The Hub's JSON for a repo, restricted to `expand` when given (plus `id`, always).
@@ -32,10 +34,11 @@ pub fn info_json(input: RepoInfoInput, expand: &[&str]) -> Value {
         siblings,
         card,
         used_storage,
+        lineage,
     } = input;
     let id = repo.id();
     let card = card.unwrap_or_default();
-    let tags = grove_indexer::tags::derived_tags(&card);
+    let tags = repo.repo.tags(&card);
     let mut out = Map::new();
     out.insert("_id".into(), json!(format!("{}", repo.repo.id)));
     out.insert("id".into(), json!(id));
@@ -63,6 +66,7 @@ pub fn info_json(input: RepoInfoInput, expand: &[&str]) -> Value {
     }
     out.insert("siblings".into(), Value::Array(siblings));
     out.insert("usedStorage".into(), json!(used_storage));
+    out.extend(lineage);
     if !expand.is_empty() {
         out.retain(|k, _| k == "id" || k == "_id" || expand.contains(&k.as_str()));
     }
@@ -132,10 +136,13 @@ async fn repo_info(
                 siblings,
                 card,
                 used_storage,
+                lineage: Map::new(),
             })
         })
         .await?;
     let expand = query.all("expand");
+    let mut input = input;
+    input.lineage = lineage_fields(&state, &caller, &input, &expand).await?;
     Ok(HttpResponse::Ok().json(info_json(input, &expand)))
 }
 
@@ -172,4 +179,56 @@ pub async fn get_repo_info_at_revision(
 ) -> ApiResult<HttpResponse> {
     let (kind, owner, name, rev) = path.into_inner();
     repo_info(state, caller, req, kind, owner, name, Some(rev)).await
+}
+
+/// `safetensors`/`gguf` from the commit's manifests (when scanned), and, when asked for with
+/// `expand`, `baseModels` and `childrenModelCount` as the viewer may see them.
+async fn lineage_fields(
+    state: &AppState,
+    caller: &Caller,
+    input: &RepoInfoInput,
+    expand: &[&str],
+) -> ApiResult<Map<String, Value>> {
+    if input.repo.repo.kind() != RepoKind::Model {
+        return Ok(Map::new());
+    }
+    let id = input.repo.repo.id;
+    let sha = input.sha.clone();
+    let principal = caller.0.clone();
+    let want_base = expand.contains(&"baseModels");
+    let want_children = expand.contains(&"childrenModelCount");
+    state
+        .db
+        .run(move |conn| {
+            let mut out = Map::new();
+            let files = crate::lineage::manifests::commit_files(conn, id, &sha)?;
+            let summary = crate::lineage::manifests::summary(&files);
+            for key in ["safetensors", "gguf"] {
+                if !summary[key].is_null() {
+                    out.insert(key.into(), summary[key].clone());
+                }
+            }
+            if want_base || want_children {
+                let viewer = crate::repos::access::Viewer::load(conn, principal.as_ref())?;
+                if want_base {
+                    let edges = crate::lineage::queries::edges_of(conn, &viewer, &[id])?;
+                    let visible: Vec<_> = edges.into_iter().map(|(_, e)| e).filter(|e| e.available).collect();
+                    if let Some(first) = visible.first() {
+                        out.insert(
+                            "baseModels".into(),
+                            json!({
+                                "relation": first.relation,
+                                "models": visible.iter().map(|e| json!({"id": e.parent})).collect::<Vec<_>>(),
+                            }),
+                        );
+                    }
+                }
+                if want_children {
+                    let counts = crate::lineage::queries::counts(conn, &viewer, id)?;
+                    out.insert("childrenModelCount".into(), json!(counts.children_total));
+                }
+            }
+            Ok(out)
+        })
+        .await
 }

@@ -163,7 +163,7 @@ async fn list(
         })
         .map(|r| {
             let card = card_of(&r.repo);
-            let tags = grove_indexer::tags::derived_tags(&card);
+            let tags = r.repo.tags(&card);
             (r, card, tags)
         })
         .filter(|(_, _, tags)| filters.iter().all(|f| tags.iter().any(|t| t == f)))

@@ -5,6 +5,7 @@ pub mod commit_handlers;
 pub mod download_handlers;
 pub mod info_handlers;
 pub mod lfs_handlers;
+pub mod lineage_handlers;
 pub mod list_handlers;
 pub mod ops;
 pub mod org_handlers;

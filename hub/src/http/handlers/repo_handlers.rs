@@ -196,3 +196,91 @@ pub async fn update_repo_settings(
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "private": private })))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct DuplicateRequest {
+    /// `namespace/name` of the new repo.
+    repository: String,
+    /// `public` or `private`; the source's visibility when absent.
+    visibility: Option<String>,
+    private: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DuplicatedRepo {
+    url: String,
+    /// Always false: weights are shared by content, nothing is left to copy.
+    files_copy_pending: bool,
+}
+
+/// Forks a repo (`duplicate_repo`): the whole history is copied, weights are shared by content
+/// (zero bytes copied), and a `fork` lineage edge pins the source's head. A source the caller
+/// cannot read answers like a missing repo.
+#[utoipa::path(post, path = "/api/{kind}/{owner}/{name}/duplicate", tag = "repos",
+    params(("kind" = String, Path, description = "models or datasets"),
+           ("owner" = String, Path), ("name" = String, Path)),
+    request_body = DuplicateRequest,
+    responses((status = 200, body = DuplicatedRepo), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = RepoConflict)))]
+pub async fn duplicate_repo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<DuplicateRequest>,
+) -> ApiResult<HttpResponse> {
+    let (kind, owner, name) = path.into_inner();
+    let kind = kind_from_plural(&kind)?;
+    let source = load_repo(&state, &caller, kind, owner, name, RepoAction::Read).await?;
+    let principal = caller.require(Access::Write)?.clone();
+    let body = body.into_inner();
+    let private = match (body.visibility.as_deref(), body.private) {
+        (None, None) => source.repo.private,
+        (v, p) => is_private(v, p)?,
+    };
+    let Some((namespace, new_name)) = body.repository.split_once('/') else {
+        return Err(ApiError::BadRequest(
+            "repository must be namespace/name".into(),
+        ));
+    };
+    AccountName::parse(namespace)
+        .map_err(|_| ApiError::BadRequest(format!("invalid namespace {namespace:?}")))?;
+    let new_name = RepoName::parse(new_name)?;
+    let namespace = namespace.to_string();
+    let git = state.git.clone();
+    let url_of = |id: &str| state.repo_url(kind, id);
+    let conflict_url = url_of(&format!("{namespace}/{new_name}"));
+    let forked = state
+        .db
+        .run(move |conn| {
+            let owner = users::find_account(conn, &namespace)?.ok_or_else(|| {
+                ApiError::NotFound(format!("no user or organization named {namespace:?}"))
+            })?;
+            if owner.id != principal.user.id {
+                if !owner.is_org() {
+                    return Err(ApiError::Forbidden(format!(
+                        "you cannot create repos in {}'s namespace",
+                        owner.name
+                    )));
+                }
+                principal.require_org(conn, &owner, Access::Write)?;
+            }
+            service::fork_repo(conn, &git, &source, &owner, &new_name, private, &principal.user)
+        })
+        .await;
+    match forked {
+        Ok(repo) => {
+            state.scan_wake.notify_one();
+            Ok(HttpResponse::Ok().json(DuplicatedRepo {
+                url: url_of(&repo.id()),
+                files_copy_pending: false,
+            }))
+        }
+        Err(ApiError::Conflict(message)) => Ok(HttpResponse::Conflict().json(RepoConflict {
+            error: message,
+            url: conflict_url,
+        })),
+        Err(e) => Err(e),
+    }
+}
