@@ -11,7 +11,8 @@
 //!   50%, or comparable float tensors mostly far apart -> contradicted.
 //! - `fork`, `finetune`, `merge`, `distill`: tensors with the parent's name and shape are compared
 //!   by hash (identical) and, when they differ, by the relative distance of their value samples
-//!   (close when under `CLOSE_DELTA`). Related = identical + close. Under 50% shape matches ->
+//!   (close when under `CLOSE_DELTA`). Related = bytes of identical + close tensors over the
+//!   bytes compared (tiny tensors shared by everyone weigh little). Under 50% shape matches ->
 //!   contradicted (unverified for `distill`, whose students usually differ in shape); related
 //!   fraction >= 90% (50% for a merge parent) -> verified; under 10% -> contradicted.
 
@@ -52,11 +53,15 @@ pub struct Evidence {
     pub incomparable: u64,
     pub identical_fraction: f64,
     pub shape_match_fraction: f64,
-    /// (identical + close) / (identical + close + far); absent when nothing was comparable.
+    /// Bytes of (identical + close) over bytes of (identical + close + far): weighted by size
+    /// so that tiny tensors every model shares (norms initialised to ones) weigh little.
+    /// Absent when nothing was comparable.
     pub related_fraction: Option<f64>,
     pub median_relative_delta: Option<f64>,
     /// Bytes of the parent's tensors that the child reuses unchanged.
     pub identical_bytes: u64,
+    pub close_bytes: u64,
+    pub far_bytes: u64,
     pub adapter_pairs: Option<u64>,
     pub adapter_pairs_fitting: Option<u64>,
 }
@@ -121,8 +126,10 @@ fn compare(child: &[TensorEntry], parent: &[TensorEntry]) -> Evidence {
                 Some(d) => {
                     if d < CLOSE_DELTA {
                         e.close += 1;
+                        e.close_bytes += p.end - p.begin;
                     } else {
                         e.far += 1;
+                        e.far_bytes += p.end - p.begin;
                     }
                     if d.is_finite() {
                         deltas.push(d);
@@ -135,8 +142,9 @@ fn compare(child: &[TensorEntry], parent: &[TensorEntry]) -> Evidence {
     }
     e.identical_fraction = fraction(e.identical, e.parent_tensors);
     e.shape_match_fraction = fraction(e.shape_matches, e.parent_tensors);
-    let comparable = e.identical + e.close + e.far;
-    e.related_fraction = (comparable > 0).then(|| fraction(e.identical + e.close, comparable));
+    let comparable = e.identical_bytes + e.close_bytes + e.far_bytes;
+    e.related_fraction = (e.identical + e.close + e.far > 0)
+        .then(|| fraction(e.identical_bytes + e.close_bytes, comparable));
     if !deltas.is_empty() {
         deltas.sort_by(f64::total_cmp);
         e.median_relative_delta = Some(deltas[deltas.len() / 2]);
