@@ -288,10 +288,12 @@ run_tests() {
 # The stock huggingface_hub client against `grove serve` (tests/hf_client/conftest.py starts one
 # hub per test with the same GROVE_TEST_* settings as the Rust tests). GROVE_TEST_LFS_BATCH=0
 # skips the uploads through the LFS batch API (`grove serve --upload-mode lfs`).
+# GROVE_PYTEST_ARGS (e.g. "-k lineage") narrows the suite while iterating; CI leaves it empty.
 run_hf_client_tests() {
     export GROVE_TEST_DATABASE=$1
+    # shellcheck disable=SC2086 # word splitting of the optional arguments is intended
     GROVE_TEST_LFS_BATCH=${GROVE_TEST_LFS_BATCH:-1} PYTHONDONTWRITEBYTECODE=1 \
-        "$VENV/bin/python" -m pytest tests/hf_client -q -x -p no:cacheprovider
+        "$VENV/bin/python" -m pytest tests/hf_client -q -x -p no:cacheprovider ${GROVE_PYTEST_ARGS:-}
 }
 
 echo "Grove tests in $ROOT (target dir: ${CARGO_TARGET_DIR:-$ROOT/target})"

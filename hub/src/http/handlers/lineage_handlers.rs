@@ -18,8 +18,9 @@ use crate::repos::access::Viewer;
 use crate::repos::model::OwnedRepo;
 use crate::repos::{RepoAction, RepoKind, files};
 
-/// Deepest ancestors/family walk a request may ask for.
-const MAX_DEPTH: i32 = 100;
+/// Deepest ancestors/family walk a request may ask for (ancestors default to all of them;
+/// answers are capped at `queries::MAX_NODES` nodes either way).
+const MAX_DEPTH: i32 = 10_000;
 const MAX_PAGE: i64 = 1000;
 
 async fn model(state: &AppState, caller: &Caller, owner: String, name: String) -> ApiResult<OwnedRepo> {
@@ -116,7 +117,7 @@ fn descendant_ids(conn: &mut crate::db::DbConn, id: i64) -> ApiResult<Vec<i64>> 
 /// Ancestors up to the roots (or `depth`), nearest first, with the edges among them.
 #[utoipa::path(get, path = "/api/models/{owner}/{name}/lineage/ancestors", tag = "lineage",
     params(("owner" = String, Path), ("name" = String, Path),
-           ("depth" = Option<i64>, Query, description = "1-100, default 100")),
+           ("depth" = Option<i64>, Query, description = "1-10000, default: up to the roots")),
     responses((status = 200, description = "nodes, edges, truncated"),
               (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_ancestors(
@@ -208,7 +209,7 @@ pub async fn get_descendants(
 /// with the edges among them: what the lineage explorer draws.
 #[utoipa::path(get, path = "/api/models/{owner}/{name}/lineage/family", tag = "lineage",
     params(("owner" = String, Path), ("name" = String, Path),
-           ("depth" = Option<i64>, Query, description = "1-100, default 3")),
+           ("depth" = Option<i64>, Query, description = "1-10000, default 3")),
     responses((status = 200, description = "nodes, edges, truncated"),
               (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_family(
