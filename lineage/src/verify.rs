@@ -320,6 +320,26 @@ mod tests {
     }
 
     #[test]
+    fn shared_tiny_norms_do_not_rescue_unrelated_matrices() {
+        // Norm vectors initialised to ones are byte-identical in unrelated models; weighted by
+        // bytes they barely count against far-apart matrices.
+        let mut parent = base();
+        parent.push(t("norm", &[4], "ones", Some(vec![1.0; 4])));
+        let mut child: Vec<_> = base()
+            .into_iter()
+            .map(|mut c| {
+                c.hash = format!("{}x", c.hash);
+                c.sample = Some(vec![-3.0, 1.0, 0.5, -7.0]);
+                c
+            })
+            .collect();
+        child.push(t("norm", &[4], "ones", Some(vec![1.0; 4])));
+        let v = verify(Relation::Finetune, &child, &parent, None);
+        assert_eq!(v.state, Verification::Contradicted, "{:?}", v.evidence);
+        assert_eq!(v.evidence.identical, 1);
+    }
+
+    #[test]
     fn other_architecture_contradicts_a_finetune_but_not_a_distillation() {
         let child = vec![t("w0", &[8, 8], "z", None)];
         assert_eq!(verify(Relation::Finetune, &child, &base(), None).state, Verification::Contradicted);

@@ -360,3 +360,29 @@ def test_bad_declarations_and_hostile_headers_become_warnings(hub):
     files = {f["path"]: f for f in get(hub, "/api/models/alice/hostile/tensors").json()["files"]}
     assert all(files[p]["error"] for p in ["a.safetensors", "b.safetensors", "c.gguf"])
     assert hub.api(None).model_info("alice/hostile").id == "alice/hostile"
+
+
+def test_reparenting_moves_the_whole_subtree(hub):
+    alice = hub.account("alice")
+    base_a, base_b = w.random_model(1), w.random_model(2)
+    publish(alice, "alice/a", {"model.safetensors": w.safetensors_bytes(base_a)}, hub=hub)
+    publish(alice, "alice/b", {"model.safetensors": w.safetensors_bytes(base_b)}, hub=hub)
+    mid, _ = w.finetune(base_a, 3)
+    publish(alice, "alice/mid", {"model.safetensors": w.safetensors_bytes(mid), "README.md": card(base_model="alice/a")}, hub=hub)
+    leaf, _ = w.finetune(mid, 4)
+    publish(alice, "alice/leaf", {"model.safetensors": w.safetensors_bytes(leaf), "README.md": card(base_model="alice/mid")}, hub=hub)
+    ancestors = lambda repo: sorted((n["id"], n["depth"]) for n in get(hub, f"/api/models/{repo}/lineage/ancestors").json()["nodes"])  # noqa: E731
+    totals = lambda repo: get(hub, f"/api/models/{repo}/lineage/descendants").json()["counts"]["descendantsTotal"]  # noqa: E731
+    assert ancestors("alice/leaf") == [("alice/a", 2), ("alice/mid", 1)]
+    assert (totals("alice/a"), totals("alice/b")) == (2, 0)
+    # mid now claims b (a lie about the weights, but the graph follows the declaration).
+    publish(alice, "alice/mid", {"README.md": card(base_model="alice/b")}, hub=hub)
+    assert ancestors("alice/leaf") == [("alice/b", 2), ("alice/mid", 1)]
+    assert (totals("alice/a"), totals("alice/b")) == (0, 2)
+    (edge,) = lineage(hub, "alice/mid")["parents"]
+    assert edge["verification"] == "contradicted"
+    # Both parents at once: a merge, and the leaf descends from both bases.
+    publish(alice, "alice/mid", {"README.md": card(base_model=["alice/a", "alice/b"])}, hub=hub)
+    assert ancestors("alice/leaf") == [("alice/a", 2), ("alice/b", 2), ("alice/mid", 1)]
+    assert (totals("alice/a"), totals("alice/b")) == (2, 2)
+    assert get(hub, "/api/models/alice/a/lineage/descendants").json()["counts"]["children"] == {"merge": 1}

@@ -168,9 +168,9 @@ pub fn ancestors(
     viewer: &Viewer,
     id: i64,
     max_depth: i32,
-) -> ApiResult<(Vec<Node>, bool)> {
+) -> ApiResult<(Vec<(i64, Node)>, bool)> {
     let owners = visible_filter_ids(viewer);
-    let rows: Vec<(i64, i32, String, bool, String, String)> = with_conn!(conn, |c| {
+    let rows: Vec<(i64, i32, bool, String, String)> = with_conn!(conn, |c| {
         let mut q = lineage_closure::table
             .inner_join(repos::table.on(repos::id.eq(lineage_closure::ancestor_id)))
             .inner_join(accounts::table.on(accounts::id.eq(repos::owner_id)))
@@ -185,7 +185,6 @@ pub fn ancestors(
             .select((
                 lineage_closure::ancestor_id,
                 lineage_closure::depth,
-                accounts::name,
                 repos::private,
                 accounts::name,
                 repos::name,
@@ -198,11 +197,14 @@ pub fn ancestors(
     let nodes = rows
         .into_iter()
         .take(MAX_NODES as usize)
-        .map(|(aid, depth, _, private, owner, name)| Node {
-            id: format!("{owner}/{name}"),
-            private,
-            depth,
-            relation: relations.get(&aid).cloned().unwrap_or_else(|| "none".into()),
+        .map(|(aid, depth, private, owner, name)| {
+            let node = Node {
+                id: format!("{owner}/{name}"),
+                private,
+                depth,
+                relation: relations.get(&aid).cloned().unwrap_or_else(|| "none".into()),
+            };
+            (aid, node)
         })
         .collect();
     Ok((nodes, truncated))
@@ -230,6 +232,8 @@ fn relations_of(conn: &mut DbConn, ids: &[i64]) -> ApiResult<HashMap<i64, String
 #[serde(rename_all = "camelCase")]
 pub struct DescendantsPage {
     pub items: Vec<Node>,
+    #[serde(skip)]
+    pub ids: Vec<i64>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
@@ -298,6 +302,7 @@ pub fn descendants(
         None
     };
     Ok(DescendantsPage {
+        ids: items.iter().map(|r| r.0).collect(),
         items: items
             .into_iter()
             .map(|(_, depth, relation, private, owner, name)| Node {
@@ -374,15 +379,18 @@ pub fn family(
     self_node: Node,
     depth: i32,
 ) -> ApiResult<(Vec<Node>, Vec<EdgeView>, bool)> {
-    let (mut nodes, mut truncated) = ancestors(conn, viewer, id, depth)?;
+    let (up, mut truncated) = ancestors(conn, viewer, id, depth)?;
     let down = descendants(conn, viewer, id, None, Some(depth), None, MAX_NODES)?;
     truncated |= down.next_cursor.is_some();
+    let mut ids: Vec<i64> = up.iter().map(|(i, _)| *i).collect();
+    let mut nodes: Vec<Node> = up.into_iter().map(|(_, n)| n).collect();
+    ids.extend(&down.ids);
     for mut n in down.items {
         n.depth = -n.depth; // below the model: negative depth
         nodes.push(n);
     }
+    ids.push(id);
     nodes.push(self_node);
-    let ids = ids_of(conn, &nodes)?;
     let id_set: HashSet<&String> = nodes.iter().map(|n| &n.id).collect();
     let edges = edges_of(conn, viewer, &ids)?
         .into_iter()
@@ -390,23 +398,6 @@ pub fn family(
         .filter(|e| e.parent.as_ref().is_some_and(|p| id_set.contains(p)))
         .collect();
     Ok((nodes, edges, truncated))
-}
-
-fn ids_of(conn: &mut DbConn, nodes: &[Node]) -> ApiResult<Vec<i64>> {
-    let mut out = Vec::new();
-    for n in nodes {
-        if let Some((owner, name)) = n.id.split_once('/')
-            && let Some(r) = crate::repos::model::find_repo(
-                conn,
-                crate::repos::RepoKind::Model,
-                owner,
-                name,
-            )?
-        {
-            out.push(r.repo.id);
-        }
-    }
-    Ok(out)
 }
 
 /// The best common ancestors of `a` and `b` (none is an ancestor of another), as git's

@@ -21,8 +21,6 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-const RELATIONS: [&str; 4] = ["finetune", "adapter", "quantized", "merge"];
-
 struct Args {
     grove: String,
     database_url: String,

@@ -135,18 +135,16 @@ pub async fn get_ancestors(
         .db
         .run(move |conn| {
             let viewer = Viewer::load(conn, principal.as_ref())?;
-            let (nodes, truncated) = queries::ancestors(conn, &viewer, repo.repo.id, depth)?;
+            let (found, truncated) = queries::ancestors(conn, &viewer, repo.repo.id, depth)?;
             let mut ids = vec![repo.repo.id];
-            for n in &nodes {
-                if let Some((o, n)) = n.id.split_once('/')
-                    && let Some(r) = crate::repos::model::find_repo(conn, RepoKind::Model, o, n)?
-                {
-                    ids.push(r.repo.id);
-                }
-            }
+            ids.extend(found.iter().map(|(i, _)| *i));
+            let nodes: Vec<_> = found.into_iter().map(|(_, n)| n).collect();
+            // Edges among the answer's nodes only (none to hidden or deleted parents).
+            let shown: HashSet<&String> = nodes.iter().map(|n| &n.id).collect();
             let edges: Vec<_> = queries::edges_of(conn, &viewer, &ids)?
                 .into_iter()
                 .map(|(_, e)| e)
+                .filter(|e| e.parent.as_ref().is_some_and(|p| shown.contains(p)))
                 .collect();
             Ok(json!({"id": repo.id(), "nodes": nodes, "edges": edges, "truncated": truncated}))
         })
