@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
 
 pub mod card;
+pub mod search;
 pub mod tags;
