@@ -30,6 +30,9 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DataArgs),
+    /// Rebuild the search index from the database (stop the server using this data dir first;
+    /// a running server keeps its own index current and rebuilds a missing one at start).
+    Reindex(DataArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -159,6 +162,35 @@ fn run_admin(command: Command) -> Result<(), Failure> {
             let db = Db::connect(&data.database()?)?;
             let applied = run_migrations(&mut db.get()?)?;
             println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::Reindex(data) => {
+            data.ensure_data_dir()?;
+            let db = Db::connect(&data.database()?)?;
+            run_migrations(&mut db.get()?)?;
+            let dir = data.data_dir.join("search");
+            let in_use = || {
+                Failure::Input(format!(
+                    "the search index in {} is in use by a running server; stop it first",
+                    dir.display()
+                ))
+            };
+            // Probe the writer lock before removing anything a running server may be reading.
+            if let Err(e) = grove_indexer::search::SearchIndex::open_or_create(&dir)
+                && e.is_locked()
+            {
+                return Err(in_use());
+            }
+            grove_indexer::search::SearchIndex::destroy(&dir).map_err(|e| anyhow::anyhow!(e))?;
+            let (index, _) = grove_indexer::search::SearchIndex::open_or_create(&dir)
+                .map_err(|e| if e.is_locked() { in_use() } else { Failure::Other(anyhow::anyhow!(e)) })?;
+            let started = std::time::Instant::now();
+            let (_, count) = crate::search::rebuild(&index, &db)
+                .map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
+            println!(
+                "indexed {count} repo(s) in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::User(UserCommand::Create {

@@ -10,5 +10,6 @@ pub mod lineage;
 pub mod logging;
 pub mod names;
 pub mod repos;
+pub mod search;
 pub mod server;
 pub mod time;

@@ -41,6 +41,9 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
     let spool_dir = args.data.data_dir.join("spool");
     std::fs::create_dir_all(&spool_dir)
         .with_context(|| format!("cannot create {}", spool_dir.display()))?;
+    let search = crate::search::SearchService::open(db.clone(), args.data.data_dir.join("search"))
+        .await
+        .context("cannot open the search index")?;
     Ok(AppState {
         db,
         blobs: Arc::new(blobs),
@@ -53,6 +56,7 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
         public_url,
         signup_enabled: !args.disable_signup,
         scan_wake: Arc::new(tokio::sync::Notify::new()),
+        search,
     })
 }
 
@@ -63,6 +67,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = build_state(&args, args.public_url(bound)).await?;
     // The lineage scanner works through the queue in the database in the background.
     tokio::spawn(state.scanner().run());
+    // The search index follows the change log in the background too.
+    tokio::spawn(state.search.clone().follow());
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

@@ -75,7 +75,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     commit_weight_files,
     lineage_edges,
     lineage_closure,
-    lineage_counts
+    lineage_counts,
+    search_changes
 );
 
 diesel::table! {
@@ -94,6 +95,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         lineage_tags -> Nullable<Text>,
+        card_body -> Nullable<Text>,
     }
 }
 
@@ -196,5 +198,13 @@ diesel::table! {
         relation -> Text,
         children -> BigInt,
         descendants -> BigInt,
+    }
+}
+
+diesel::table! {
+    search_changes (seq) {
+        seq -> BigInt,
+        repo_id -> BigInt,
+        created_at -> Timestamp,
     }
 }

@@ -45,6 +45,8 @@ use super::handlers::{
         info_handlers::get_repo_info_at_revision,
         list_handlers::list_models,
         list_handlers::list_datasets,
+        list_handlers::search,
+        list_handlers::suggest,
         commit_handlers::validate_yaml,
         commit_handlers::create_preupload,
         commit_handlers::create_commit,

@@ -21,6 +21,17 @@ impl QueryParams {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The distinct parameter names, in order of first appearance.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (k, _) in &self.0 {
+            if !out.contains(&k.as_str()) {
+                out.push(k);
+            }
+        }
+        out
+    }
+
     pub fn all(&self, key: &str) -> Vec<&str> {
         self.0
             .iter()

@@ -53,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/validate-yaml").route(web::post().to(commits::validate_yaml)))
         .service(resource("/api/models").route(web::get().to(lists::list_models)))
         .service(resource("/api/datasets").route(web::get().to(lists::list_datasets)))
+        .service(resource("/api/search/suggest").route(web::get().to(lists::suggest)))
+        .service(resource("/api/search/{kind}").route(web::get().to(lists::search)))
         .service(resource("/api/lineage/merge-base").route(web::get().to(lineage::get_merge_base)))
         .service(
             resource("/api/models/{owner}/{name}/lineage").route(web::get().to(lineage::get_lineage)),

@@ -25,6 +25,8 @@ pub struct AppState {
     pub signup_enabled: bool,
     /// Wakes the lineage scanner when a commit queues a scan.
     pub scan_wake: Arc<tokio::sync::Notify>,
+    /// This process's search index, following the change log.
+    pub search: Arc<crate::search::SearchService>,
 }
 
 impl AppState {

@@ -120,7 +120,7 @@ pub fn refresh_tags(conn: &mut DbConn, child: i64) -> ApiResult<()> {
     with_conn!(conn, |c| diesel::update(repos::table.find(child))
         .set(repos::lineage_tags.eq(value))
         .execute(c))?;
-    Ok(())
+    crate::search::changes::record(conn, child)
 }
 
 /// Repos whose current edges name `parent`.

@@ -90,7 +90,8 @@ pub fn finish(
             commit_scans::finished_at.eq(crate::time::now()),
         ))
         .execute(c))?;
-    Ok(())
+    // The parameter count of the head may have changed.
+    crate::search::changes::record(conn, repo_id)
 }
 
 /// Puts a failed scan back in the queue (or closes it after the last attempt).

@@ -44,6 +44,35 @@ pub fn card_metadata(
     git_repo: &GitRepo,
     commit: &CommitId,
 ) -> ApiResult<Option<serde_json::Map<String, serde_json::Value>>> {
+    Ok(card(git_repo, commit)?.map(|c| c.metadata))
+}
+
+/// Cards' bodies are kept (for search) up to this many bytes.
+pub const MAX_STORED_BODY: usize = 64 * 1024;
+
+/// The card as the repo row stores it: metadata JSON and the body (cut at a char boundary).
+pub fn stored_card(git_repo: &GitRepo, commit: &CommitId) -> ApiResult<super::model::StoredCard> {
+    Ok(match card(git_repo, commit)? {
+        None => super::model::StoredCard::default(),
+        Some(c) => {
+            let mut body = c.body;
+            if body.len() > MAX_STORED_BODY {
+                let mut cut = MAX_STORED_BODY;
+                while !body.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                body.truncate(cut);
+            }
+            super::model::StoredCard {
+                data: Some(serde_json::Value::Object(c.metadata).to_string()),
+                body: Some(body),
+            }
+        }
+    })
+}
+
+/// The parsed card at `commit` (`None` without a README, or when it does not parse).
+pub fn card(git_repo: &GitRepo, commit: &CommitId) -> ApiResult<Option<grove_indexer::card::Card>> {
     let path = RepoPath::parse("README.md").map_err(git_error)?;
     let Some(entry) = git_repo.entry(commit, &path).map_err(git_error)? else {
         return Ok(None);
@@ -53,7 +82,5 @@ pub fn card_metadata(
     }
     let bytes = git_repo.read_blob(&entry.oid).map_err(git_error)?;
     let text = String::from_utf8_lossy(&bytes);
-    Ok(grove_indexer::card::parse_card(&text)
-        .ok()
-        .map(|card| card.metadata))
+    Ok(grove_indexer::card::parse_card(&text).ok())
 }

@@ -27,6 +27,7 @@ pub struct Repo {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub lineage_tags: Option<String>,
+    pub card_body: Option<String>,
 }
 
 impl Repo {
@@ -91,21 +92,24 @@ pub fn find_repo(
     Ok(row.map(|(repo, owner)| OwnedRepo { repo, owner }))
 }
 
-/// Records the default branch's new tip and card after a commit.
-pub fn record_head(
-    conn: &mut DbConn,
-    repo_id: i64,
-    head: &str,
-    card_data: Option<String>,
-) -> ApiResult<()> {
+/// The card as the repo row keeps it: front matter as JSON text, body as Markdown.
+#[derive(Debug, Clone, Default)]
+pub struct StoredCard {
+    pub data: Option<String>,
+    pub body: Option<String>,
+}
+
+/// Records the default branch's new tip and card after a commit (and queues the search update).
+pub fn record_head(conn: &mut DbConn, repo_id: i64, head: &str, card: StoredCard) -> ApiResult<()> {
     with_conn!(conn, |c| diesel::update(repos::table.find(repo_id))
         .set((
             repos::head_commit.eq(head),
-            repos::card_data.eq(&card_data),
+            repos::card_data.eq(&card.data),
+            repos::card_body.eq(&card.body),
             repos::updated_at.eq(crate::time::now()),
         ))
         .execute(c))?;
-    Ok(())
+    crate::search::changes::record(conn, repo_id)
 }
 
 /// Adds one download to the counter.
@@ -113,7 +117,7 @@ pub fn count_download(conn: &mut DbConn, repo_id: i64) -> ApiResult<()> {
     with_conn!(conn, |c| diesel::update(repos::table.find(repo_id))
         .set(repos::downloads.eq(repos::downloads + 1))
         .execute(c))?;
-    Ok(())
+    crate::search::changes::record(conn, repo_id)
 }
 
 /// The repo with this id, with its owner.

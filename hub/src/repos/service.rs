@@ -91,7 +91,7 @@ pub fn create_repo(
         let head = git
             .create(&repo.git_key(), &author_of(actor), DEFAULT_GITATTRIBUTES)
             .map_err(git_error)?;
-        super::model::record_head(conn, repo.id, head.as_ref(), None)?;
+        super::model::record_head(conn, repo.id, head.as_ref(), Default::default())?;
         let target = format!("{}:{}/{}", kind, owner.name, name);
         let detail = if private { "private" } else { "public" };
         audit::record(conn, Some(actor.id), "repo.create", &target, detail)?;
@@ -114,6 +114,7 @@ pub fn delete_repo(
 ) -> ApiResult<()> {
     conn.transaction(|conn| {
         crate::lineage::edges::on_delete(conn, repo.repo.id)?;
+        crate::search::changes::record(conn, repo.repo.id)?;
         with_conn!(conn, |c| diesel::delete(repos::table.find(repo.repo.id))
             .execute(c))?;
         let target = format!("{}:{}", repo.repo.kind, repo.id());
@@ -140,6 +141,7 @@ pub fn set_visibility(
             ))
             .execute(c))?;
         crate::lineage::edges::on_visibility_change(conn, repo.repo.id, private)?;
+        crate::search::changes::record(conn, repo.repo.id)?;
         let target = format!("{}:{}", repo.repo.kind, repo.id());
         let detail = if private { "private" } else { "public" };
         audit::record(conn, Some(actor.id), "repo.visibility", &target, detail)
@@ -190,7 +192,11 @@ pub fn fork_repo(
             .fork(&source.repo.git_key(), &repo.git_key())
             .map_err(git_error)?;
         let head = head.to_string();
-        super::model::record_head(conn, repo.id, &head, source.repo.card_data.clone())?;
+        let card = super::model::StoredCard {
+            data: source.repo.card_data.clone(),
+            body: source.repo.card_body.clone(),
+        };
+        super::model::record_head(conn, repo.id, &head, card)?;
         crate::lineage::edges::add_fork_edge(
             conn,
             repo.id,
@@ -217,6 +223,7 @@ pub fn fork_repo(
         let repo = Repo {
             head_commit: Some(head),
             card_data: source.repo.card_data.clone(),
+            card_body: source.repo.card_body.clone(),
             ..repo
         };
         Ok(OwnedRepo {

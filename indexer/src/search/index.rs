@@ -33,6 +33,13 @@ pub enum IndexError {
     OldSchema { found: String },
 }
 
+impl IndexError {
+    /// True when another writer (another process) holds the index directory.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, IndexError::Tantivy(tantivy::TantivyError::LockFailure(..)))
+    }
+}
+
 /// One result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {

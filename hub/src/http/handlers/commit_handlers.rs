@@ -210,7 +210,7 @@ pub async fn create_commit(
                 })
                 .map_err(git_error)?;
             let card = if commit_branch == commit_repo.repo.default_branch {
-                Some(files::card_metadata(&git_repo, &commit)?)
+                Some(files::stored_card(&git_repo, &commit)?)
             } else {
                 None
             };
@@ -226,7 +226,6 @@ pub async fn create_commit(
         .run(move |conn| {
             lfs_objects::remember(conn, &new_lfs)?;
             if let Some(card) = card {
-                let card = card.map(|c| serde_json::Value::Object(c).to_string());
                 conn.transaction(|conn| {
                     model::record_head(conn, repo_id, &head, card)?;
                     crate::lineage::scans::enqueue(conn, repo_id, &head)

@@ -1,86 +1,157 @@
-//! `GET /api/models` and `GET /api/datasets`: a database-backed listing with the Hub's parameters
-//! (`search`, `author`, `filter`, `sort`, `limit`, `full`, `cardData`). The search issue replaces
-//! the engine behind it; visibility is decided in the query, so a private repo never appears in
-//! anyone else's listing.
+//! Listing and search: `GET /api/models` and `GET /api/datasets` with the Hub's parameters
+//! (`search`, `author`, `filter`, `pipeline_tag`, `num_parameters`, `sort`, `limit`, `full`,
+//! `cardData`), and Grove's richer `GET /api/search/{models|datasets}` (facets, counts, date and
+//! size ranges) and `GET /api/search/suggest`, all answered by the search index. Visibility is
+//! part of every query: a private repo is found, listed and counted only for those who may see it.
+
+use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
+use grove_indexer::search::{FACET_FIELDS, FacetFilter, SearchRequest, Sort, Visibility};
 use serde_json::{Map, Value, json};
 
 use crate::accounts::Account;
-use crate::db::schema::{accounts, memberships, repos};
+use crate::db::schema::{accounts, repos};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::pagination::{Page, next_link};
 use crate::http::query::QueryParams;
+use crate::repos::access::Viewer;
 use crate::repos::model::{OwnedRepo, Repo};
 use crate::repos::{RepoKind, files};
 use crate::time::wire;
 use crate::with_conn;
 
-/// The most rows one listing considers before filtering (the search index lifts this).
-const MAX_SCAN: i64 = 10_000;
+/// Query parameters the Hub listing accepts (others are refused with the list).
+const LIST_PARAMS: &[&str] = &[
+    "search", "author", "filter", "sort", "direction", "limit", "cursor", "full", "cardData",
+    "config", "expand", "pipeline_tag", "library", "language", "num_parameters", "gated",
+    "inference", "inference_provider", "apps",
+];
 
-#[derive(Debug, Clone, Copy)]
-enum Sort {
-    Downloads,
-    Likes,
-    LastModified,
-    CreatedAt,
-}
+/// Extra parameters of `/api/search/*`.
+const SEARCH_PARAMS: &[&str] = &[
+    "q", "facets", "parameters_min", "parameters_max", "created_after", "created_before",
+    "updated_after", "updated_before", "license", "relation", "base_model", "dataset", "tag",
+];
 
-fn parse_sort(raw: Option<&str>) -> ApiResult<Sort> {
-    match raw {
-        None | Some("downloads") | Some("trendingScore") | Some("trending") => Ok(Sort::Downloads),
-        Some("likes") => Ok(Sort::Likes),
-        Some("lastModified") | Some("last_modified") => Ok(Sort::LastModified),
-        Some("createdAt") | Some("created_at") => Ok(Sort::CreatedAt),
-        Some(other) => Err(ApiError::BadRequest(format!(
-            "unknown sort {other:?}: use downloads, likes, lastModified, createdAt or trendingScore"
-        ))),
-    }
-}
-
-/// Repos of `kind` the caller may see, newest first.
-fn visible_repos(
-    conn: &mut crate::db::DbConn,
-    kind: RepoKind,
-    caller: Option<&Account>,
-) -> ApiResult<Vec<OwnedRepo>> {
-    let mut visible_owners: Vec<i64> = Vec::new();
-    let mut everything = false;
-    if let Some(user) = caller {
-        everything = user.is_admin;
-        visible_owners.push(user.id);
-        let orgs: Vec<i64> = with_conn!(conn, |c| memberships::table
-            .filter(memberships::user_id.eq(user.id))
-            .select(memberships::org_id)
-            .load(c))?;
-        visible_owners.extend(orgs);
-    }
-    let rows: Vec<(Repo, Account)> = with_conn!(conn, |c| {
-        let mut q = repos::table
-            .inner_join(accounts::table)
-            .filter(repos::kind.eq(kind.as_str()))
-            .into_boxed();
-        if !everything {
-            q = q.filter(
-                repos::private
-                    .eq(false)
-                    .or(repos::owner_id.eq_any(visible_owners.clone())),
-            );
+fn check_params(query: &QueryParams, allowed: &[&[&str]]) -> ApiResult<()> {
+    for key in query.keys() {
+        if !allowed.iter().any(|list| list.contains(&key)) {
+            let mut all: Vec<&str> = allowed.iter().flat_map(|l| l.iter().copied()).collect();
+            all.sort_unstable();
+            return Err(ApiError::BadRequest(format!(
+                "unknown query parameter {key:?}; accepted: {}",
+                all.join(", ")
+            )));
         }
-        q.order(repos::id.desc())
-            .limit(MAX_SCAN)
-            .select((Repo::as_select(), Account::as_select()))
-            .load(c)
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(repo, owner)| OwnedRepo { repo, owner })
-        .collect())
+    }
+    Ok(())
+}
+
+fn parse_sort(raw: Option<&str>, has_text: bool) -> ApiResult<Sort> {
+    match raw {
+        None if has_text => Ok(Sort::Relevance),
+        None => Ok(Sort::Downloads),
+        Some(s) => Sort::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "unknown sort {s:?}: use relevance, downloads, likes, lastModified, createdAt or trendingScore"
+            ))
+        }),
+    }
+}
+
+/// `6B`, `350M`, `1.5K`, `7000000` -> a parameter count.
+fn parse_count(raw: &str) -> ApiResult<u64> {
+    let raw = raw.trim();
+    let (number, scale) = match raw.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&raw[..raw.len() - 1], 1e3),
+        Some('M') => (&raw[..raw.len() - 1], 1e6),
+        Some('B') => (&raw[..raw.len() - 1], 1e9),
+        Some('T') => (&raw[..raw.len() - 1], 1e12),
+        _ => (raw, 1.0),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0 && n * scale < 1e18)
+        .map(|n| (n * scale).round() as u64)
+        .ok_or_else(|| ApiError::BadRequest(format!("invalid parameter count {raw:?} (e.g. 350M, 7B)")))
+}
+
+/// The Hub's `num_parameters=min:6B,max:128B`.
+fn parse_num_parameters(raw: &str) -> ApiResult<(Option<u64>, Option<u64>)> {
+    let mut out = (None, None);
+    for part in raw.split(',').filter(|p| !p.is_empty()) {
+        match part.split_once(':') {
+            Some(("min", v)) => out.0 = Some(parse_count(v)?),
+            Some(("max", v)) => out.1 = Some(parse_count(v)?),
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "num_parameters takes min:N,max:N, not {part:?}"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `YYYY-MM-DD` or RFC 3339 -> unix seconds.
+fn parse_date(key: &str, raw: &str) -> ApiResult<i64> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(0));
+    }
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|d| d.timestamp())
+        .map_err(|_| ApiError::BadRequest(format!("{key} must be a date (YYYY-MM-DD), not {raw:?}")))
+}
+
+/// Builds the search request both endpoints share.
+fn request_of(query: &QueryParams, kind: RepoKind, text_key: &str, viewer: &Viewer, page: Page) -> ApiResult<SearchRequest> {
+    let text = query.get(text_key).map(str::to_string);
+    let sort = parse_sort(query.get("sort"), text.as_deref().is_some_and(|t| !t.trim().is_empty()))?;
+    let mut req = SearchRequest {
+        kind: kind.as_str().to_string(),
+        text,
+        author: query.get("author").map(str::to_string),
+        sort,
+        offset: page.offset,
+        limit: page.limit,
+        visibility: Visibility {
+            all: viewer.all,
+            owners: viewer.owners.iter().map(|o| *o as u64).collect(),
+        },
+        ..Default::default()
+    };
+    for f in query.all("filter") {
+        // `language:de` is the language facet; every other filter is an exact tag, as on the
+        // Hub (`license:mit`, `de`, `base_model:finetune:org/x`, `dataset:org/d`…).
+        match f.strip_prefix("language:") {
+            Some(lang) => req.facets.push(FacetFilter { field: "language".into(), value: lang.into() }),
+            None => req.tags.push(f.to_string()),
+        }
+    }
+    for field in FACET_FIELDS.iter().filter(|f| **f != "author") {
+        for value in query.all(field) {
+            req.facets.push(FacetFilter { field: field.to_string(), value: value.to_string() });
+        }
+    }
+    if let Some(raw) = query.get("num_parameters") {
+        req.parameters = parse_num_parameters(raw)?;
+    }
+    if let Some(v) = query.get("parameters_min") {
+        req.parameters.0 = Some(parse_count(v)?);
+    }
+    if let Some(v) = query.get("parameters_max") {
+        req.parameters.1 = Some(parse_count(v)?);
+    }
+    let date = |key: &str| query.get(key).map(|v| parse_date(key, v)).transpose();
+    req.created = (date("created_after")?, date("created_before")?);
+    req.updated = (date("updated_after")?, date("updated_before")?);
+    Ok(req)
 }
 
 fn card_of(repo: &Repo) -> Map<String, Value> {
@@ -93,6 +164,7 @@ fn card_of(repo: &Repo) -> Map<String, Value> {
         })
         .unwrap_or_default()
 }
+
 
 fn item_json(
     repo: &OwnedRepo,
@@ -129,6 +201,45 @@ fn item_json(
     v
 }
 
+/// The repos of `ids`, in that order (ids deleted since the search are skipped).
+fn repos_in_order(conn: &mut crate::db::DbConn, ids: &[i64]) -> ApiResult<Vec<OwnedRepo>> {
+    let rows: Vec<(Repo, Account)> = with_conn!(conn, |c| repos::table
+        .inner_join(accounts::table)
+        .filter(repos::id.eq_any(ids))
+        .select((Repo::as_select(), Account::as_select()))
+        .load(c))?;
+    let mut by_id: HashMap<i64, OwnedRepo> = rows
+        .into_iter()
+        .map(|(repo, owner)| (repo.id, OwnedRepo { repo, owner }))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// Runs a search for the caller and returns the repos of the page with the total.
+async fn run_search(
+    state: &AppState,
+    caller: &Caller,
+    query: &QueryParams,
+    kind: RepoKind,
+    text_key: &str,
+    page: Page,
+    count_facets: Vec<String>,
+) -> ApiResult<(Vec<OwnedRepo>, grove_indexer::search::SearchResults)> {
+    let principal = caller.0.clone();
+    let viewer = state.db.run(move |conn| Viewer::load(conn, principal.as_ref())).await?;
+    let mut req = request_of(query, kind, text_key, &viewer, page)?;
+    req.count_facets = count_facets;
+    if query.get("gated") == Some("true") {
+        // No repo on this hub is gated.
+        return Ok((Vec::new(), grove_indexer::search::SearchResults::default()));
+    }
+    state.search.fresh().await?;
+    let results = state.search.search(req).await?;
+    let ids: Vec<i64> = results.hits.iter().map(|h| h.repo_id as i64).collect();
+    let repos = state.db.run(move |conn| repos_in_order(conn, &ids)).await?;
+    Ok((repos, results))
+}
+
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -136,54 +247,21 @@ async fn list(
     kind: RepoKind,
 ) -> ApiResult<HttpResponse> {
     let query = QueryParams::of(&req);
-    let sort = parse_sort(query.get("sort"))?;
+    check_params(&query, &[LIST_PARAMS])?;
     let page = Page::from_query(&query, 1000)?;
-    let search = query.get("search").map(str::to_ascii_lowercase);
-    if search.as_ref().is_some_and(|s| s.len() > 256) {
-        return Err(ApiError::BadRequest(
-            "search is limited to 256 bytes".into(),
-        ));
-    }
-    let author = query.get("author").map(str::to_ascii_lowercase);
-    let filters: Vec<String> = query.all("filter").iter().map(|f| f.to_string()).collect();
     let with_card = query.flag("cardData", false) || query.flag("full", false);
-    let user = caller.0.as_ref().map(|p| p.user.clone());
-    let all = state
-        .db
-        .run(move |conn| visible_repos(conn, kind, user.as_ref()))
-        .await?;
-    let mut matched: Vec<(OwnedRepo, Map<String, Value>, Vec<String>)> = all
-        .into_iter()
-        .filter(|r| author.as_ref().is_none_or(|a| r.owner.name_key == *a))
-        .filter(|r| {
-            search.as_ref().is_none_or(|s| {
-                r.repo.name_key.contains(s.as_str())
-                    || r.id().to_ascii_lowercase().contains(s.as_str())
-            })
-        })
-        .map(|r| {
-            let card = card_of(&r.repo);
-            let tags = r.repo.tags(&card);
-            (r, card, tags)
-        })
-        .filter(|(_, _, tags)| filters.iter().all(|f| tags.iter().any(|t| t == f)))
-        .collect();
-    matched.sort_by(|(a, _, _), (b, _, _)| match sort {
-        Sort::Downloads => b.repo.downloads.cmp(&a.repo.downloads),
-        Sort::Likes => b.repo.likes.cmp(&a.repo.likes),
-        Sort::LastModified => b.repo.updated_at.cmp(&a.repo.updated_at),
-        Sort::CreatedAt => b.repo.created_at.cmp(&a.repo.created_at),
-    });
-    let more = matched.len() > page.offset + page.limit;
-    let mut items: Vec<Value> = Vec::with_capacity(page.limit.min(matched.len()));
-    let mut heads = Vec::new();
-    for (r, card, tags) in matched.into_iter().skip(page.offset).take(page.limit) {
-        items.push(item_json(&r, card, tags, with_card));
-        heads.push(r);
+    let (found, results) = run_search(&state, &caller, &query, kind, "search", page, Vec::new()).await?;
+    let more = results.total > page.offset + page.limit;
+    let mut items: Vec<Value> = Vec::with_capacity(found.len());
+    for r in &found {
+        let card = card_of(&r.repo);
+        let tags = r.repo.tags(&card);
+        items.push(item_json(r, card, tags, with_card));
     }
     if query.flag("full", false) {
         // `full` adds each repo's files at its head, as `model_info` lists them.
         let git = state.git.clone();
+        let heads = found.clone();
         let siblings = state
             .blocking(move || {
                 heads
@@ -205,10 +283,7 @@ async fn list(
     }
     let mut res = HttpResponse::Ok();
     if more {
-        res.insert_header((
-            header::LINK,
-            next_link(&state, &req, page.offset + page.limit),
-        ));
+        res.insert_header((header::LINK, next_link(&state, &req, page.offset + page.limit)));
     }
     Ok(res.json(items))
 }
@@ -217,6 +292,8 @@ async fn list(
 #[utoipa::path(get, path = "/api/models", tag = "repos",
     params(("search" = Option<String>, Query), ("author" = Option<String>, Query),
            ("filter" = Option<Vec<String>>, Query), ("sort" = Option<String>, Query),
+           ("pipeline_tag" = Option<String>, Query),
+           ("num_parameters" = Option<String>, Query, description = "min:6B,max:128B"),
            ("limit" = Option<usize>, Query), ("full" = Option<bool>, Query),
            ("cardData" = Option<bool>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "models; Link: rel=next when more"),
@@ -242,4 +319,99 @@ pub async fn list_datasets(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     list(state, caller, req, RepoKind::Dataset).await
+}
+
+/// Full search with facets: free text `q`, facet filters (`license=mit`, `language=de`,
+/// `pipeline_tag=…`, `library=…`, `relation=…`, `base_model=…`, `dataset=…`, `tag=…`),
+/// `author`, `filter` (tags), parameter and date ranges, `sort`, and `facets` (comma-separated
+/// facet fields to count over the filtered result).
+#[utoipa::path(get, path = "/api/search/{kind}", tag = "search",
+    params(("kind" = String, Path, description = "models or datasets"),
+           ("q" = Option<String>, Query), ("facets" = Option<String>, Query),
+           ("sort" = Option<String>, Query), ("limit" = Option<usize>, Query),
+           ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "{total, items, facets, nextCursor}"),
+              (status = 400, body = ErrorBody)))]
+pub async fn search(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let kind = crate::http::repo_lookup::kind_from_plural(&path.into_inner())?;
+    let query = QueryParams::of(&req);
+    check_params(&query, &[LIST_PARAMS, SEARCH_PARAMS])?;
+    let page = Page::from_query(&query, 20)?;
+    let count_facets: Vec<String> = query
+        .get("facets")
+        .map(|f| f.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    let text_key = if query.get("q").is_some() { "q" } else { "search" };
+    let (found, results) = run_search(&state, &caller, &query, kind, text_key, page, count_facets).await?;
+    let scores: HashMap<u64, f32> = results.hits.iter().map(|h| (h.repo_id, h.score)).collect();
+    let items: Vec<Value> = found
+        .iter()
+        .map(|r| {
+            let card = card_of(&r.repo);
+            let tags = r.repo.tags(&card);
+            let mut item = item_json(r, card, tags, true);
+            item["score"] = json!(scores.get(&(r.repo.id as u64)));
+            item
+        })
+        .collect();
+    let facets: Map<String, Value> = results
+        .facets
+        .into_iter()
+        .map(|(field, values)| {
+            let obj: Map<String, Value> = values.into_iter().map(|(v, n)| (v, json!(n))).collect();
+            (field, Value::Object(obj))
+        })
+        .collect();
+    let next = (results.total > page.offset + page.limit).then(|| page.offset + page.limit);
+    let mut res = HttpResponse::Ok();
+    if let Some(n) = next {
+        res.insert_header((header::LINK, next_link(&state, &req, n)));
+    }
+    Ok(res.json(json!({
+        "total": results.total,
+        "items": items,
+        "facets": facets,
+    })))
+}
+
+/// Suggestions for the search box: models (or datasets) whose name or tags start with the last
+/// word of `q`, most downloaded first.
+#[utoipa::path(get, path = "/api/search/suggest", tag = "search",
+    params(("q" = String, Query), ("kind" = Option<String>, Query, description = "model or dataset"),
+           ("limit" = Option<usize>, Query, description = "1-20, default 8")),
+    responses((status = 200, description = "[{id}]"), (status = 400, body = ErrorBody)))]
+pub async fn suggest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let query = QueryParams::of(&req);
+    check_params(&query, &[&["q", "kind", "limit"]])?;
+    let kind = RepoKind::parse(query.get("kind").unwrap_or("model"))?;
+    let limit = match query.get("limit") {
+        None => 8,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=20).contains(n))
+            .ok_or_else(|| ApiError::BadRequest("limit must be from 1 to 20".into()))?,
+    };
+    let text = query.get("q").unwrap_or_default().to_string();
+    let principal = caller.0.clone();
+    let viewer = state.db.run(move |conn| Viewer::load(conn, principal.as_ref())).await?;
+    let visibility = Visibility {
+        all: viewer.all,
+        owners: viewer.owners.iter().map(|o| *o as u64).collect(),
+    };
+    let search = state.search.clone();
+    let hits = state
+        .blocking(move || Ok(search.index().suggest(kind.as_str(), &text, &visibility, limit)?))
+        .await?;
+    let items: Vec<Value> = hits.into_iter().map(|h| json!({"id": h.id})).collect();
+    Ok(HttpResponse::Ok().json(items))
 }

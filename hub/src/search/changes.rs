@@ -1,0 +1,38 @@
+//! The search change log: one row per change to a repo that its search document reflects
+//! (commit to the default branch, visibility, deletion, lineage tags, scan results, counters).
+//! Written in the transaction that makes the change, so the index can never miss one.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::search_changes;
+use crate::error::ApiResult;
+use crate::with_conn;
+
+pub fn record(conn: &mut DbConn, repo_id: i64) -> ApiResult<()> {
+    with_conn!(conn, |c| diesel::insert_into(search_changes::table)
+        .values((
+            search_changes::repo_id.eq(repo_id),
+            search_changes::created_at.eq(crate::time::now()),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// The newest position of the log (0 when empty).
+pub fn head(conn: &mut DbConn) -> ApiResult<i64> {
+    let max: Option<i64> = with_conn!(conn, |c| search_changes::table
+        .select(diesel::dsl::max(search_changes::seq))
+        .first(c))?;
+    Ok(max.unwrap_or(0))
+}
+
+/// Up to `limit` changes after `after`: (seq, repo id), oldest first.
+pub fn since(conn: &mut DbConn, after: i64, limit: i64) -> ApiResult<Vec<(i64, i64)>> {
+    Ok(with_conn!(conn, |c| search_changes::table
+        .filter(search_changes::seq.gt(after))
+        .order(search_changes::seq.asc())
+        .limit(limit)
+        .select((search_changes::seq, search_changes::repo_id))
+        .load(c))?)
+}

@@ -1,0 +1,203 @@
+//! Search in the hub: each serve process keeps its own tantivy index current by following the
+//! change log in the database (`changes`), with documents built from the database alone
+//! (`documents`). The index commits the log position it includes with every commit, so a crash
+//! loses nothing: on start the index resumes from that position, and an index that is missing,
+//! corrupt or of another schema version is rebuilt from scratch.
+
+pub mod changes;
+pub mod documents;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use grove_indexer::search::{IndexError, QueryError, SearchIndex, SearchRequest, SearchResults};
+use tokio::sync::{Notify, watch};
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+
+/// Changes applied per index commit while catching up.
+const BATCH: i64 = 1000;
+/// Repos per page while rebuilding.
+const REBUILD_PAGE: i64 = 2000;
+/// How long a request waits for the index to reflect the writes before it (read-your-writes).
+const FRESHNESS_WAIT: Duration = Duration::from_secs(3);
+/// How often an idle follower polls the log for changes made by other processes.
+const POLL: Duration = Duration::from_millis(250);
+
+pub struct SearchService {
+    index: SearchIndex,
+    db: Db,
+    applied: watch::Sender<i64>,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for SearchService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchService").finish_non_exhaustive()
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::Engine(m) => ApiError::internal(anyhow::anyhow!(m)),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+fn index_error(e: IndexError) -> ApiError {
+    ApiError::internal(anyhow::anyhow!(e))
+}
+
+/// Rebuilds `index` from every repo in the database. Returns the log position it includes.
+pub fn rebuild(index: &SearchIndex, db: &Db) -> ApiResult<(i64, u64)> {
+    let mut conn = db.get()?;
+    // Take the position first: changes made while the rebuild runs are replayed afterwards
+    // (applying a change twice is harmless).
+    let position = changes::head(&mut conn)?;
+    index.clear().map_err(index_error)?;
+    let mut after = 0i64;
+    let mut count = 0u64;
+    loop {
+        let docs = documents::page(&mut conn, after, REBUILD_PAGE)?;
+        let Some(last) = docs.last().map(|(d, _)| d.repo_id as i64) else {
+            break;
+        };
+        count += docs.len() as u64;
+        index.apply(&docs, &[]).map_err(index_error)?;
+        after = last;
+    }
+    index.commit(position).map_err(index_error)?;
+    Ok((position, count))
+}
+
+/// Opens the index in `dir` (another directory when a second process on this machine holds
+/// that one), rebuilding it when it is new, unreadable or of another schema.
+fn open_index(dir: &Path, db: &Db) -> anyhow::Result<(SearchIndex, i64)> {
+    let attempt = |dir: &Path| -> Result<(SearchIndex, Option<i64>), IndexError> {
+        match SearchIndex::open_or_create(dir) {
+            Ok(x) => Ok(x),
+            Err(e) if e.is_locked() => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, dir = %dir.display(), "search index unusable; rebuilding it");
+                SearchIndex::destroy(dir)?;
+                SearchIndex::open_or_create(dir)
+            }
+        }
+    };
+    let opened = match attempt(dir) {
+        Err(e) if e.is_locked() => {
+            // Another serve process on this machine uses the shared directory: keep our own.
+            let own = dir.with_file_name(format!(
+                "{}.{}",
+                dir.file_name().and_then(|n| n.to_str()).unwrap_or("search"),
+                std::process::id()
+            ));
+            tracing::info!(dir = %own.display(), "search index in use by another process; using a private one");
+            SearchIndex::destroy(&own)?;
+            attempt(&own)?
+        }
+        other => other?,
+    };
+    match opened {
+        (index, Some(position)) => Ok((index, position)),
+        (index, None) => {
+            let started = std::time::Instant::now();
+            let (position, count) = rebuild(&index, db).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(documents = count, seconds = started.elapsed().as_secs_f64(), "search index built");
+            Ok((index, position))
+        }
+    }
+}
+
+impl SearchService {
+    /// Opens (or builds) the index in `dir` and returns the service; call [`Self::follow`] to
+    /// keep it current.
+    pub async fn open(db: Db, dir: PathBuf) -> anyhow::Result<Arc<SearchService>> {
+        let db2 = db.clone();
+        let (index, position) = tokio::task::spawn_blocking(move || open_index(&dir, &db2)).await??;
+        let (applied, _) = watch::channel(position);
+        Ok(Arc::new(SearchService {
+            index,
+            db,
+            applied,
+            wake: Notify::new(),
+        }))
+    }
+
+    /// An in-memory index built from the database (for `grove reindex` dry runs and tests).
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// Follows the change log forever: applies new changes within a poll interval, at once when
+    /// woken by a local write.
+    pub async fn follow(self: Arc<Self>) {
+        loop {
+            if let Err(e) = self.catch_up().await {
+                tracing::warn!(error = %e, "search index update failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
+        }
+    }
+
+    async fn catch_up(self: &Arc<Self>) -> ApiResult<()> {
+        loop {
+            let after = *self.applied.borrow();
+            let batch = self.db.run(move |conn| changes::since(conn, after, BATCH)).await?;
+            let Some(&(last, _)) = batch.last() else {
+                return Ok(());
+            };
+            let ids: Vec<i64> = batch
+                .iter()
+                .map(|(_, id)| *id)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let lookup = ids.clone();
+            let docs = self.db.run(move |conn| documents::load(conn, &lookup)).await?;
+            let found: BTreeSet<u64> = docs.iter().map(|(d, _)| d.repo_id).collect();
+            let deleted: Vec<u64> = ids
+                .iter()
+                .map(|i| *i as u64)
+                .filter(|i| !found.contains(i))
+                .collect();
+            let me = self.clone();
+            tokio::task::spawn_blocking(move || {
+                me.index.apply(&docs, &deleted)?;
+                me.index.commit(last)
+            })
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?
+            .map_err(index_error)?;
+            self.applied.send_replace(last);
+        }
+    }
+
+    /// Waits (briefly) until the index includes every change committed before this call, so a
+    /// client sees its own writes in the next listing, whichever process served the write.
+    pub async fn fresh(&self) -> ApiResult<()> {
+        let head = self.db.run(changes::head).await?;
+        if *self.applied.borrow() >= head {
+            return Ok(());
+        }
+        self.wake.notify_one();
+        let mut rx = self.applied.subscribe();
+        let _ = tokio::time::timeout(FRESHNESS_WAIT, rx.wait_for(|a| *a >= head)).await;
+        Ok(())
+    }
+
+    /// Runs a search on the blocking pool.
+    pub async fn search(self: &Arc<Self>, req: SearchRequest) -> ApiResult<SearchResults> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.index.search(&req))
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?
+            .map_err(ApiError::from)
+    }
+}
