@@ -182,8 +182,14 @@ fn run_admin(command: Command) -> Result<(), Failure> {
                 return Err(in_use());
             }
             grove_indexer::search::SearchIndex::destroy(&dir).map_err(|e| anyhow::anyhow!(e))?;
-            let (index, _) = grove_indexer::search::SearchIndex::open_or_create(&dir)
-                .map_err(|e| if e.is_locked() { in_use() } else { Failure::Other(anyhow::anyhow!(e)) })?;
+            let (index, _) =
+                grove_indexer::search::SearchIndex::open_or_create(&dir).map_err(|e| {
+                    if e.is_locked() {
+                        in_use()
+                    } else {
+                        Failure::Other(anyhow::anyhow!(e))
+                    }
+                })?;
             let started = std::time::Instant::now();
             let (_, count) = crate::search::rebuild(&index, &db)
                 .map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;

@@ -68,10 +68,7 @@ pub struct Declared {
 pub fn parse_parent_id(raw: &str) -> Result<(String, Option<String>), String> {
     let raw = raw.trim();
     if raw.is_empty() || raw.len() > MAX_ID_LEN + MAX_REVISION_LEN + 1 {
-        return Err(format!(
-            "base model {:?} is not a repo id",
-            truncate(raw)
-        ));
+        return Err(format!("base model {:?} is not a repo id", truncate(raw)));
     }
     let without_scheme = raw
         .strip_prefix("https://")
@@ -137,7 +134,10 @@ fn strings_of(value: &Value, what: &str, warnings: &mut Vec<String>) -> Vec<Stri
             .filter_map(|v| match v {
                 Value::String(s) => Some(s.clone()),
                 other => {
-                    warnings.push(format!("{what}: ignored a non-string entry {}", short(other)));
+                    warnings.push(format!(
+                        "{what}: ignored a non-string entry {}",
+                        short(other)
+                    ));
                     None
                 }
             })
@@ -174,9 +174,7 @@ pub fn declared_lineage(src: &Sources) -> Declared {
                    warnings: &mut Vec<String>| {
         match parse_parent_id(raw) {
             Ok((id, revision)) => {
-                if let Some(existing) = parents
-                    .iter_mut()
-                    .find(|p| p.id.eq_ignore_ascii_case(&id))
+                if let Some(existing) = parents.iter_mut().find(|p| p.id.eq_ignore_ascii_case(&id))
                 {
                     // A later source may add a pin, a weight or the merge-base mark.
                     if existing.revision.is_none() {
@@ -231,14 +229,21 @@ pub fn declared_lineage(src: &Sources) -> Declared {
                     .and_then(Value::as_f64);
                 match name {
                     Some(n) => models.push((n, weight)),
-                    None => warnings.push("mergekit_config.yml: a model entry has no model name".into()),
+                    None => {
+                        warnings.push("mergekit_config.yml: a model entry has no model name".into())
+                    }
                 }
             }
         }
         // slerp recipes list their inputs under `slices[].sources[].model`.
         if let Some(slices) = mk.get("slices").and_then(Value::as_array) {
             for s in slices {
-                for source in s.get("sources").and_then(Value::as_array).into_iter().flatten() {
+                for source in s
+                    .get("sources")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(n) = source.get("model").and_then(Value::as_str)
                         && !models.iter().any(|(m, _)| m == n)
                     {
@@ -367,7 +372,10 @@ mod tests {
 
     #[test]
     fn parent_ids_parse_with_pins_and_urls() {
-        assert_eq!(parse_parent_id("org/base").unwrap(), ("org/base".into(), None));
+        assert_eq!(
+            parse_parent_id("org/base").unwrap(),
+            ("org/base".into(), None)
+        );
         assert_eq!(
             parse_parent_id("org/base@v1.0").unwrap(),
             ("org/base".into(), Some("v1.0".into()))
@@ -376,7 +384,15 @@ mod tests {
             parse_parent_id("https://hub.example/org/base").unwrap(),
             ("org/base".into(), None)
         );
-        for bad in ["", "base", "a/b/c", "../x", "org/ba se", "org/base@", "org/.x"] {
+        for bad in [
+            "",
+            "base",
+            "a/b/c",
+            "../x",
+            "org/ba se",
+            "org/base@",
+            "org/.x",
+        ] {
             assert!(parse_parent_id(bad).is_err(), "{bad}");
         }
     }
@@ -384,13 +400,19 @@ mod tests {
     #[test]
     fn card_lists_make_a_merge_and_stated_relation_wins() {
         let card = obj(json!({"base_model": ["a/one", "b/two@abc"]}));
-        let d = declared_lineage(&Sources { card: Some(&card), ..Default::default() });
+        let d = declared_lineage(&Sources {
+            card: Some(&card),
+            ..Default::default()
+        });
         assert_eq!(d.relation, Relation::Merge);
         assert!(!d.relation_stated);
         assert_eq!(d.parents[1].revision.as_deref(), Some("abc"));
 
         let card = obj(json!({"base_model": "a/one", "base_model_relation": "quantized"}));
-        let d = declared_lineage(&Sources { card: Some(&card), ..Default::default() });
+        let d = declared_lineage(&Sources {
+            card: Some(&card),
+            ..Default::default()
+        });
         assert_eq!((d.relation, d.relation_stated), (Relation::Quantized, true));
     }
 
@@ -398,13 +420,25 @@ mod tests {
     fn inference_follows_the_documented_order() {
         let card = obj(json!({"base_model": "a/one"}));
         let with = |paths: Vec<&'static str>| {
-            declared_lineage(&Sources { card: Some(&card), paths, ..Default::default() }).relation
+            declared_lineage(&Sources {
+                card: Some(&card),
+                paths,
+                ..Default::default()
+            })
+            .relation
         };
         assert_eq!(with(vec!["model.safetensors"]), Relation::Finetune);
         assert_eq!(with(vec!["model-Q4_0.gguf"]), Relation::Quantized);
-        assert_eq!(with(vec!["adapter_config.json", "x.gguf"]), Relation::Adapter);
+        assert_eq!(
+            with(vec!["adapter_config.json", "x.gguf"]),
+            Relation::Adapter
+        );
         let config = obj(json!({"quantization_config": {"bits": 4}}));
-        let d = declared_lineage(&Sources { card: Some(&card), config: Some(&config), ..Default::default() });
+        let d = declared_lineage(&Sources {
+            card: Some(&card),
+            config: Some(&config),
+            ..Default::default()
+        });
         assert_eq!(d.relation, Relation::Quantized);
     }
 
@@ -416,7 +450,11 @@ mod tests {
             "models": [{"model": "a/one@r1", "parameters": {"weight": 0.7}},
                        {"model": "b/two", "parameters": {"weight": 0.3}}]
         }));
-        let d = declared_lineage(&Sources { card: Some(&card), mergekit: Some(&mk), ..Default::default() });
+        let d = declared_lineage(&Sources {
+            card: Some(&card),
+            mergekit: Some(&mk),
+            ..Default::default()
+        });
         assert_eq!(d.relation, Relation::Merge);
         assert_eq!(d.parents.len(), 3);
         assert_eq!(d.parents[0].revision.as_deref(), Some("r1"));
@@ -428,12 +466,19 @@ mod tests {
 
     #[test]
     fn malformed_declarations_become_warnings() {
-        let card = obj(json!({"base_model": [1, "not an id", {"x": 1}], "base_model_relation": "cousin"}));
-        let d = declared_lineage(&Sources { card: Some(&card), ..Default::default() });
+        let card =
+            obj(json!({"base_model": [1, "not an id", {"x": 1}], "base_model_relation": "cousin"}));
+        let d = declared_lineage(&Sources {
+            card: Some(&card),
+            ..Default::default()
+        });
         assert!(d.parents.is_empty());
         assert_eq!(d.warnings.len(), 4, "{:?}", d.warnings);
         let card = obj(json!({"base_model": {"deep": [1, 2]}}));
-        let d = declared_lineage(&Sources { card: Some(&card), ..Default::default() });
+        let d = declared_lineage(&Sources {
+            card: Some(&card),
+            ..Default::default()
+        });
         assert_eq!(d.warnings.len(), 1);
     }
 

@@ -76,7 +76,10 @@ pub fn diff(from: &[TensorEntry], to: &[TensorEntry]) -> TensorDiff {
             None => {
                 d.summary.added += 1;
                 d.summary.added_bytes += side.bytes;
-                d.added.push(NamedTensor { name: name.to_string(), tensor: side });
+                d.added.push(NamedTensor {
+                    name: name.to_string(),
+                    tensor: side,
+                });
             }
             Some(o) if o.hash == t.hash && o.shape == t.shape && o.dtype == t.dtype => {
                 d.summary.unchanged += 1;
@@ -106,7 +109,10 @@ pub fn diff(from: &[TensorEntry], to: &[TensorEntry]) -> TensorDiff {
             let side = TensorSide::from(*t);
             d.summary.removed += 1;
             d.summary.removed_bytes += side.bytes;
-            d.removed.push(NamedTensor { name: name.to_string(), tensor: side });
+            d.removed.push(NamedTensor {
+                name: name.to_string(),
+                tensor: side,
+            });
         }
     }
     d
@@ -136,7 +142,12 @@ mod tests {
         let b = vec![t("keep", "1"), changed, t("new", "4")];
         let d = diff(&a, &b);
         assert_eq!(
-            (d.summary.added, d.summary.removed, d.summary.changed, d.summary.unchanged),
+            (
+                d.summary.added,
+                d.summary.removed,
+                d.summary.changed,
+                d.summary.unchanged
+            ),
             (1, 1, 1, 1)
         );
         assert_eq!(d.summary.changed_bytes, 8);

@@ -19,7 +19,14 @@ const GGUF_BLOCK: &[(&str, &str)] = &[
 ];
 
 /// Suffixes of packed quantized tensors that stand for the float `weight` they replace.
-const PACKED_SUFFIXES: &[&str] = &["qweight", "qzeros", "scales", "g_idx", "weight_scale", "SCB"];
+const PACKED_SUFFIXES: &[&str] = &[
+    "qweight",
+    "qzeros",
+    "scales",
+    "g_idx",
+    "weight_scale",
+    "SCB",
+];
 
 /// The transformers name of a tensor, whatever file format it came from.
 pub fn canonical(name: &str) -> String {
@@ -76,12 +83,21 @@ mod tests {
 
     #[test]
     fn gguf_names_map_to_transformers_names() {
-        assert_eq!(canonical("blk.12.attn_q.weight"), "model.layers.12.self_attn.q_proj.weight");
-        assert_eq!(canonical("blk.0.ffn_down.weight"), "model.layers.0.mlp.down_proj.weight");
+        assert_eq!(
+            canonical("blk.12.attn_q.weight"),
+            "model.layers.12.self_attn.q_proj.weight"
+        );
+        assert_eq!(
+            canonical("blk.0.ffn_down.weight"),
+            "model.layers.0.mlp.down_proj.weight"
+        );
         assert_eq!(canonical("token_embd.weight"), "model.embed_tokens.weight");
         assert_eq!(canonical("output.weight"), "lm_head.weight");
         assert_eq!(canonical("blk.x.attn_q.weight"), "blk.x.attn_q.weight");
-        assert_eq!(canonical("model.layers.0.self_attn.q_proj.qweight"), "model.layers.0.self_attn.q_proj.weight");
+        assert_eq!(
+            canonical("model.layers.0.self_attn.q_proj.qweight"),
+            "model.layers.0.self_attn.q_proj.weight"
+        );
         assert_eq!(canonical("model.norm.weight"), "model.norm.weight");
     }
 

@@ -288,7 +288,14 @@ mod tests {
 
     fn base() -> Vec<TensorEntry> {
         (0..10)
-            .map(|i| t(&format!("w{i}"), &[4, 4], &format!("h{i}"), Some(vec![1.0, -2.0, 3.0, i as f32])))
+            .map(|i| {
+                t(
+                    &format!("w{i}"),
+                    &[4, 4],
+                    &format!("h{i}"),
+                    Some(vec![1.0, -2.0, 3.0, i as f32]),
+                )
+            })
             .collect()
     }
 
@@ -297,7 +304,10 @@ mod tests {
         let mut child = base();
         for c in child.iter_mut().take(5) {
             c.hash = format!("{}x", c.hash);
-            c.sample = c.sample.as_ref().map(|s| s.iter().map(|v| v * 1.01).collect());
+            c.sample = c
+                .sample
+                .as_ref()
+                .map(|s| s.iter().map(|v| v * 1.01).collect());
         }
         let v = verify(Relation::Finetune, &child, &base(), None);
         assert_eq!(v.state, Verification::Verified, "{:?}", v.evidence);
@@ -342,24 +352,59 @@ mod tests {
     #[test]
     fn other_architecture_contradicts_a_finetune_but_not_a_distillation() {
         let child = vec![t("w0", &[8, 8], "z", None)];
-        assert_eq!(verify(Relation::Finetune, &child, &base(), None).state, Verification::Contradicted);
-        assert_eq!(verify(Relation::Distill, &child, &base(), None).state, Verification::Unverified);
+        assert_eq!(
+            verify(Relation::Finetune, &child, &base(), None).state,
+            Verification::Contradicted
+        );
+        assert_eq!(
+            verify(Relation::Distill, &child, &base(), None).state,
+            Verification::Unverified
+        );
     }
 
     #[test]
     fn adapters_are_checked_against_base_shapes() {
         let parent = vec![t("model.q.weight", &[16, 32], "a", None)];
         let good = vec![
-            t("base_model.model.model.q.lora_A.weight", &[4, 32], "x", None),
-            t("base_model.model.model.q.lora_B.weight", &[16, 4], "y", None),
+            t(
+                "base_model.model.model.q.lora_A.weight",
+                &[4, 32],
+                "x",
+                None,
+            ),
+            t(
+                "base_model.model.model.q.lora_B.weight",
+                &[16, 4],
+                "y",
+                None,
+            ),
         ];
-        assert_eq!(verify(Relation::Adapter, &good, &parent, Some(4)).state, Verification::Verified);
-        assert_eq!(verify(Relation::Adapter, &good, &parent, Some(8)).state, Verification::Contradicted);
+        assert_eq!(
+            verify(Relation::Adapter, &good, &parent, Some(4)).state,
+            Verification::Verified
+        );
+        assert_eq!(
+            verify(Relation::Adapter, &good, &parent, Some(8)).state,
+            Verification::Contradicted
+        );
         let bad = vec![
-            t("base_model.model.model.q.lora_A.weight", &[4, 64], "x", None),
-            t("base_model.model.model.q.lora_B.weight", &[16, 4], "y", None),
+            t(
+                "base_model.model.model.q.lora_A.weight",
+                &[4, 64],
+                "x",
+                None,
+            ),
+            t(
+                "base_model.model.model.q.lora_B.weight",
+                &[16, 4],
+                "y",
+                None,
+            ),
         ];
-        assert_eq!(verify(Relation::Adapter, &bad, &parent, None).state, Verification::Contradicted);
+        assert_eq!(
+            verify(Relation::Adapter, &bad, &parent, None).state,
+            Verification::Contradicted
+        );
     }
 
     #[test]
@@ -369,17 +414,26 @@ mod tests {
             t("model.norm.weight", &[8], "n", Some(vec![1.0, 1.0])),
         ];
         let child = vec![
-            TensorEntry { dtype: "Q8_0".into(), ..t("blk.0.attn_q.weight", &[4, 8], "q", None) },
+            TensorEntry {
+                dtype: "Q8_0".into(),
+                ..t("blk.0.attn_q.weight", &[4, 8], "q", None)
+            },
             t("output_norm.weight", &[8], "n", Some(vec![1.0, 1.0])),
         ];
         let v = verify(Relation::Quantized, &child, &parent, None);
         assert_eq!(v.state, Verification::Verified, "{:?}", v.evidence);
         let wrong = vec![t("blk.0.attn_q.weight", &[8, 8], "q", None)];
-        assert_eq!(verify(Relation::Quantized, &wrong, &parent, None).state, Verification::Contradicted);
+        assert_eq!(
+            verify(Relation::Quantized, &wrong, &parent, None).state,
+            Verification::Contradicted
+        );
     }
 
     #[test]
     fn no_weights_is_unverified() {
-        assert_eq!(verify(Relation::Finetune, &[], &base(), None).state, Verification::Unverified);
+        assert_eq!(
+            verify(Relation::Finetune, &[], &base(), None).state,
+            Verification::Unverified
+        );
     }
 }

@@ -135,6 +135,9 @@ pub struct TestHub {
     stdout: Arc<Mutex<Vec<String>>>,
     bin: PathBuf,
     storage_url: Option<String>,
+    /// The extra `serve` arguments and environment, for restarts.
+    args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
     // Dropped after the process is killed (field order): first the database, then the files.
     db: TestDatabase,
     data_dir: TempDir,
@@ -363,78 +366,14 @@ impl TestHub {
                 .map(|bucket| format!("s3://{bucket}/{}", uuid::Uuid::new_v4().simple())),
         };
 
-        let log_path = data_dir.path().join("hub.log");
-        let log = File::create(&log_path).expect("cannot create hub.log");
-        let mut cmd = Command::new(&bin);
-        cmd.arg("serve")
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--data-dir")
-            .arg(data_dir.path());
-        if let Some(url) = db.url() {
-            cmd.arg("--database-url").arg(url);
-        }
-        if let Some(url) = &storage_url {
-            cmd.arg("--storage-url").arg(url);
-        }
-        cmd.args(&builder.args);
-        for key in GROVE_ENV {
-            cmd.env_remove(key);
-        }
-        cmd.envs(builder.envs.iter().map(|(k, v)| (k, v)));
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log));
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} serve: {e}", bin.display()));
-
-        let stdout_lines = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel::<String>();
-        {
-            let stdout = child.stdout.take().unwrap();
-            let lines = Arc::clone(&stdout_lines);
-            thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    lines.lock().unwrap().push(line.clone());
-                    // The receiver is gone once the hub listens; keep collecting anyway.
-                    let _ = tx.send(line);
-                }
-            });
-        }
-
-        let deadline = Instant::now() + START_TIMEOUT;
-        let addr = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(addr) = line.trim().strip_prefix(LISTENING) {
-                        break addr.trim().trim_end_matches('/').to_string();
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    let status = child.wait().unwrap();
-                    panic!(
-                        "grove serve exited ({status}) before printing `{LISTENING}…`; \
-                         stdout: {:?}\nstderr:\n{}",
-                        stdout_lines.lock().unwrap(),
-                        std::fs::read_to_string(&log_path).unwrap_or_default()
-                    );
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "grove serve did not print `{LISTENING}…` within {START_TIMEOUT:?}; \
-                         stdout: {:?}\nstderr:\n{}",
-                        stdout_lines.lock().unwrap(),
-                        std::fs::read_to_string(&log_path).unwrap_or_default()
-                    );
-                }
-            }
-        };
-
+        let (child, addr, stdout_lines) = spawn_serve(
+            &bin,
+            data_dir.path(),
+            db.url(),
+            storage_url.as_deref(),
+            &builder.args,
+            &builder.envs,
+        );
         TestHub {
             child,
             base: format!("http://{addr}"),
@@ -442,8 +381,50 @@ impl TestHub {
             stdout: stdout_lines,
             bin,
             storage_url,
+            args: builder.args,
+            envs: builder.envs,
             db,
             data_dir,
+        }
+    }
+
+    /// Stops the server (the data dir and database stay).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops the server if it runs and starts it again over the same data dir, database and
+    /// storage (on a new port).
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, addr, stdout) = spawn_serve(
+            &self.bin,
+            self.data_dir.path(),
+            self.db.url(),
+            self.storage_url.as_deref(),
+            &self.args,
+            &self.envs,
+        );
+        self.child = child;
+        self.base = format!("http://{addr}");
+        self.stdout = stdout;
+    }
+
+    /// A second `grove serve` over the same data dir, database and storage (as a second node
+    /// behind a load balancer would run); killed when dropped.
+    pub fn start_sibling(&self) -> Sibling {
+        let (child, addr, _) = spawn_serve(
+            &self.bin,
+            self.data_dir.path(),
+            self.db.url(),
+            self.storage_url.as_deref(),
+            &self.args,
+            &self.envs,
+        );
+        Sibling {
+            child,
+            base: format!("http://{addr}"),
         }
     }
 
@@ -660,6 +641,28 @@ impl TestHub {
         out.success().trim().to_string()
     }
 
+    /// Commits `files` (path, bytes) to model `repo` on `main` through the commit endpoint;
+    /// returns the commit id.
+    pub fn commit_files(&self, token: &str, repo: &str, files: &[(&str, Vec<u8>)]) -> String {
+        use base64::Engine;
+        let mut body = json!({"key": "header", "value": {"summary": "add files"}}).to_string();
+        body.push('\n');
+        for (path, bytes) in files {
+            let line = json!({"key": "file", "value": {
+                "content": base64::engine::general_purpose::STANDARD.encode(bytes),
+                "path": path, "encoding": "base64"}});
+            body.push_str(&line.to_string());
+            body.push('\n');
+        }
+        let resp = self.post_raw(
+            &format!("/api/models/{repo}/commit/main"),
+            Some(token),
+            Some("application/x-ndjson"),
+            &body,
+        );
+        resp.expect(200)["commitOid"].as_str().unwrap().to_string()
+    }
+
     /// Creates an organisation owned by `owner` with `grove org create NAME --owner OWNER`.
     pub fn org(&self, name: &str, owner: &str) -> Value {
         let out = self.cli(["org", "create", name, "--owner", owner]);
@@ -709,6 +712,105 @@ impl TestHub {
     /// `GET /api/whoami-v2`; panics unless 200.
     pub fn whoami(&self, bearer: &str) -> Value {
         self.get("/api/whoami-v2", Some(bearer)).expect(200)
+    }
+}
+
+/// Starts `grove serve` on a free port over `data_dir` (and the given database and storage) and
+/// waits until it prints its address: (process, address, stdout lines so far).
+fn spawn_serve(
+    bin: &Path,
+    data_dir: &Path,
+    db_url: Option<&str>,
+    storage_url: Option<&str>,
+    args: &[OsString],
+    envs: &[(OsString, OsString)],
+) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let log_path = data_dir.join("hub.log");
+    let log = File::create(&log_path).expect("cannot create hub.log");
+    let mut cmd = Command::new(&bin);
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .arg("--data-dir")
+        .arg(data_dir);
+    if let Some(url) = db_url {
+        cmd.arg("--database-url").arg(url);
+    }
+    if let Some(url) = storage_url {
+        cmd.arg("--storage-url").arg(url);
+    }
+    cmd.args(args);
+    for key in GROVE_ENV {
+        cmd.env_remove(key);
+    }
+    cmd.envs(envs.iter().map(|(k, v)| (k, v)));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {} serve: {e}", bin.display()));
+
+    let stdout_lines = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel::<String>();
+    {
+        let stdout = child.stdout.take().unwrap();
+        let lines = Arc::clone(&stdout_lines);
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                lines.lock().unwrap().push(line.clone());
+                // The receiver is gone once the hub listens; keep collecting anyway.
+                let _ = tx.send(line);
+            }
+        });
+    }
+
+    let deadline = Instant::now() + START_TIMEOUT;
+    let addr = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(addr) = line.trim().strip_prefix(LISTENING) {
+                    break addr.trim().trim_end_matches('/').to_string();
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = child.wait().unwrap();
+                panic!(
+                    "grove serve exited ({status}) before printing `{LISTENING}…`; \
+                         stdout: {:?}\nstderr:\n{}",
+                    stdout_lines.lock().unwrap(),
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "grove serve did not print `{LISTENING}…` within {START_TIMEOUT:?}; \
+                         stdout: {:?}\nstderr:\n{}",
+                    stdout_lines.lock().unwrap(),
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+            }
+        }
+    };
+
+    (child, addr, stdout_lines)
+}
+
+/// A second server of a [`TestHub`].
+#[derive(Debug)]
+pub struct Sibling {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Sibling {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -24,6 +24,6 @@ pub mod metrics;
 
 pub use database::Backend;
 pub use http::{Resp, SetCookie};
-pub use hub::{Cli, CliOutput, HubBuilder, TestHub, TestUser, grove_binary};
+pub use hub::{Cli, CliOutput, HubBuilder, Sibling, TestHub, TestUser, grove_binary};
 pub use reqwest::Method;
 pub use serde_json::{Value, json};

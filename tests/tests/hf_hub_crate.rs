@@ -1,31 +1,10 @@
 //! The Rust `hf-hub` crate's download API against the real `grove` binary: what Rust users
 //! (candle, mistral.rs, text-embeddings-inference…) use to fetch weights.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use grove_tests::TestHub;
 use hf_hub::api::sync::ApiBuilder;
 use hf_hub::{Repo, RepoType};
 use serde_json::json;
-
-/// Commits `files` (path, bytes) to `repo` on `main` through the commit endpoint.
-fn commit(hub: &TestHub, token: &str, repo: &str, files: &[(&str, Vec<u8>)]) -> String {
-    let mut body = json!({"key": "header", "value": {"summary": "add files"}}).to_string();
-    body.push('\n');
-    for (path, bytes) in files {
-        let line = json!({"key": "file", "value": {
-            "content": STANDARD.encode(bytes), "path": path, "encoding": "base64"}});
-        body.push_str(&line.to_string());
-        body.push('\n');
-    }
-    let resp = hub.post_raw(
-        &format!("/api/models/{repo}/commit/main"),
-        Some(token),
-        Some("application/x-ndjson"),
-        &body,
-    );
-    resp.expect(200)["commitOid"].as_str().unwrap().to_string()
-}
 
 fn api(hub: &TestHub, token: Option<String>, cache: &std::path::Path) -> hf_hub::api::sync::Api {
     ApiBuilder::new()
@@ -51,8 +30,7 @@ fn hf_hub_downloads_regular_and_lfs_files_by_branch_tag_and_commit() {
         .expect(200);
     let config = br#"{"model_type": "llama", "hidden_size": 8}"#.to_vec();
     let model = weights(3 * 1024 * 1024 + 17);
-    let first = commit(
-        &hub,
+    let first = hub.commit_files(
         &token,
         "alice/tiny",
         &[
@@ -66,12 +44,7 @@ fn hf_hub_downloads_regular_and_lfs_files_by_branch_tag_and_commit() {
         &json!({"tag": "v1"}),
     )
     .expect(200);
-    let second = commit(
-        &hub,
-        &token,
-        "alice/tiny",
-        &[("config.json", b"{}".to_vec())],
-    );
+    let second = hub.commit_files(&token, "alice/tiny", &[("config.json", b"{}".to_vec())]);
 
     let cache = tempfile::tempdir().unwrap();
     let api = api(&hub, Some(token.clone()), cache.path());
@@ -119,12 +92,7 @@ fn hf_hub_cannot_see_private_repos_without_access() {
         &json!({"name": "secret", "visibility": "private"}),
     )
     .expect(200);
-    commit(
-        &hub,
-        &token,
-        "alice/secret",
-        &[("config.json", b"{}".to_vec())],
-    );
+    hub.commit_files(&token, "alice/secret", &[("config.json", b"{}".to_vec())]);
 
     let cache = tempfile::tempdir().unwrap();
     let other = hub.token("mallory", "read");

@@ -5,8 +5,9 @@ use actix_web::web;
 use super::errors;
 use super::handlers::{
     account_handlers as accounts, commit_handlers as commits, download_handlers as downloads,
-    info_handlers as info, lineage_handlers as lineage, lfs_handlers as lfs, list_handlers as lists, ops, org_handlers as orgs,
-    repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
+    info_handlers as info, lfs_handlers as lfs, lineage_handlers as lineage,
+    list_handlers as lists, ops, org_handlers as orgs, repo_handlers as repos,
+    token_handlers as tokens, tree_handlers as trees,
 };
 
 /// A resource whose unmatched methods answer 405 in the JSON error envelope.
@@ -57,7 +58,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/search/{kind}").route(web::get().to(lists::search)))
         .service(resource("/api/lineage/merge-base").route(web::get().to(lineage::get_merge_base)))
         .service(
-            resource("/api/models/{owner}/{name}/lineage").route(web::get().to(lineage::get_lineage)),
+            resource("/api/models/{owner}/{name}/lineage")
+                .route(web::get().to(lineage::get_lineage)),
         )
         .service(
             resource("/api/models/{owner}/{name}/lineage/ancestors")
@@ -76,7 +78,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(lineage::get_tensor_diff)),
         )
         .service(
-            resource("/api/models/{owner}/{name}/tensors").route(web::get().to(lineage::get_tensors)),
+            resource("/api/models/{owner}/{name}/tensors")
+                .route(web::get().to(lineage::get_tensors)),
         )
         .service(
             resource("/api/{kind}/{owner}/{name}/duplicate")

@@ -92,7 +92,10 @@ fn stored_rows(conn: &mut DbConn, id: i64) -> ApiResult<HashMap<i64, (i32, Strin
             lineage_closure::private,
         ))
         .load(c))?;
-    Ok(rows.into_iter().map(|(a, d, r, p)| (a, (d, r, p))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(a, d, r, p)| (a, (d, r, p)))
+        .collect())
 }
 
 /// True when `ancestor` is a (strict) ancestor of `descendant`.
@@ -233,8 +236,10 @@ fn apply_node(
                 }
             }
             None => {
-                with_conn!(conn, |c| diesel::delete(lineage_closure::table.find((*a, node)))
-                    .execute(c))?;
+                with_conn!(conn, |c| diesel::delete(
+                    lineage_closure::table.find((*a, node))
+                )
+                .execute(c))?;
                 if !was_private {
                     delta.add(*a, rel, *d, -1);
                 }

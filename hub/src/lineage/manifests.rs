@@ -316,8 +316,10 @@ pub fn scan_git_blob(
         .read_blob(&entry.oid)
         .map_err(crate::repos::service::git_error)?;
     let size = bytes.len() as u64;
-    Ok(formats::scan(&mut bytes.as_slice(), size, format, &Limits::default())
-        .map_err(|e| e.to_string()))
+    Ok(
+        formats::scan(&mut bytes.as_slice(), size, format, &Limits::default())
+            .map_err(|e| e.to_string()),
+    )
 }
 
 /// Makes sure every weight file of `entries` has a manifest and the commit lists them.

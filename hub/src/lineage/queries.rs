@@ -77,7 +77,13 @@ fn repo_names(conn: &mut DbConn, ids: &[i64]) -> ApiResult<HashMap<i64, (String,
         let rows: Vec<(i64, String, String, i64, bool)> = with_conn!(conn, |c| repos::table
             .inner_join(accounts::table.on(accounts::id.eq(repos::owner_id)))
             .filter(repos::id.eq_any(chunk))
-            .select((repos::id, accounts::name, repos::name, repos::owner_id, repos::private))
+            .select((
+                repos::id,
+                accounts::name,
+                repos::name,
+                repos::owner_id,
+                repos::private
+            ))
             .load(c))?;
         for (id, owner, name, owner_id, private) in rows {
             out.insert(id, (format!("{owner}/{name}"), owner_id, private));
@@ -124,7 +130,22 @@ pub fn edges_of(
     ids.extend(rows.iter().filter_map(|r| r.2));
     let names = repo_names(conn, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (child, child_commit, parent, parent_name, parent_commit, relation, stated, source, verification, evidence, weight, merge_base, recipe) in rows {
+    for (
+        child,
+        child_commit,
+        parent,
+        parent_name,
+        parent_commit,
+        relation,
+        stated,
+        source,
+        verification,
+        evidence,
+        weight,
+        merge_base,
+        recipe,
+    ) in rows
+    {
         let child_name = names.get(&child).map(|n| n.0.clone()).unwrap_or_default();
         let parent_info = parent.and_then(|p| names.get(&p));
         let (parent_id, available, reason) = match parent_info {
@@ -148,7 +169,11 @@ pub fn edges_of(
                 relation_stated: stated,
                 source,
                 verification: (!hidden).then_some(verification),
-                evidence: if hidden { None } else { serde_json::from_str(&evidence).ok() },
+                evidence: if hidden {
+                    None
+                } else {
+                    serde_json::from_str(&evidence).ok()
+                },
                 merge_weight: weight,
                 merge_base,
                 recipe: recipe.and_then(|r| serde_json::from_str(&r).ok()),
@@ -178,18 +203,25 @@ pub fn ancestors(
             .filter(lineage_closure::depth.le(max_depth))
             .into_boxed();
         if let Some(owners) = &owners {
-            q = q.filter(repos::private.eq(false).or(repos::owner_id.eq_any(owners.clone())));
+            q = q.filter(
+                repos::private
+                    .eq(false)
+                    .or(repos::owner_id.eq_any(owners.clone())),
+            );
         }
-        q.order((lineage_closure::depth.asc(), lineage_closure::ancestor_id.asc()))
-            .limit(MAX_NODES + 1)
-            .select((
-                lineage_closure::ancestor_id,
-                lineage_closure::depth,
-                repos::private,
-                accounts::name,
-                repos::name,
-            ))
-            .load(c)
+        q.order((
+            lineage_closure::depth.asc(),
+            lineage_closure::ancestor_id.asc(),
+        ))
+        .limit(MAX_NODES + 1)
+        .select((
+            lineage_closure::ancestor_id,
+            lineage_closure::depth,
+            repos::private,
+            accounts::name,
+            repos::name,
+        ))
+        .load(c)
     })?;
     let truncated = rows.len() as i64 > MAX_NODES;
     let ids: Vec<i64> = rows.iter().take(MAX_NODES as usize).map(|r| r.0).collect();
@@ -202,7 +234,10 @@ pub fn ancestors(
                 id: format!("{owner}/{name}"),
                 private,
                 depth,
-                relation: relations.get(&aid).cloned().unwrap_or_else(|| "none".into()),
+                relation: relations
+                    .get(&aid)
+                    .cloned()
+                    .unwrap_or_else(|| "none".into()),
             };
             (aid, node)
         })
@@ -282,17 +317,20 @@ pub fn descendants(
                     .and(lineage_closure::descendant_id.gt(last))),
             );
         }
-        q.order((lineage_closure::depth.asc(), lineage_closure::descendant_id.asc()))
-            .limit(limit + 1)
-            .select((
-                lineage_closure::descendant_id,
-                lineage_closure::depth,
-                lineage_closure::relation,
-                repos::private,
-                accounts::name,
-                repos::name,
-            ))
-            .load(c)
+        q.order((
+            lineage_closure::depth.asc(),
+            lineage_closure::descendant_id.asc(),
+        ))
+        .limit(limit + 1)
+        .select((
+            lineage_closure::descendant_id,
+            lineage_closure::depth,
+            lineage_closure::relation,
+            repos::private,
+            accounts::name,
+            repos::name,
+        ))
+        .load(c)
     })?;
     let more = rows.len() as i64 > limit;
     let items: Vec<_> = rows.into_iter().take(limit as usize).collect();

@@ -10,8 +10,8 @@ use grove_lineage::declared::{Sources, declared_lineage};
 use grove_lineage::formats::{TensorEntry, WeightFormat};
 use grove_lineage::relation::{EdgeSource, Relation};
 use grove_lineage::verify::verify;
-use grove_storage::git::{Entry, GitStore, RepoPath};
 use grove_storage::BlobStore;
+use grove_storage::git::{Entry, GitStore, RepoPath};
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
 
@@ -50,7 +50,11 @@ impl Scanner {
                             "lineage scan failed");
                         let msg = e.to_string();
                         let c = claim.clone();
-                        if let Err(e) = self.db.run(move |conn| scans::release(conn, &c, &msg)).await {
+                        if let Err(e) = self
+                            .db
+                            .run(move |conn| scans::release(conn, &c, &msg))
+                            .await
+                        {
                             tracing::warn!(error = %e, "could not release a failed scan");
                         }
                     }
@@ -66,14 +70,21 @@ impl Scanner {
         }
     }
 
-    fn opener(&self, repo: &OwnedRepo) -> impl Fn() -> ApiResult<grove_storage::git::GitRepo> + Send + Sync + Clone + 'static {
+    fn opener(
+        &self,
+        repo: &OwnedRepo,
+    ) -> impl Fn() -> ApiResult<grove_storage::git::GitRepo> + Send + Sync + Clone + 'static {
         let git = self.git.clone();
         let repo = repo.clone();
         move || files::open(&git, &repo)
     }
 
     /// Indexes the weight files of `repo@commit` and returns its entries and warnings.
-    pub async fn index(&self, repo: &OwnedRepo, commit: &str) -> ApiResult<(Vec<Entry>, Vec<String>)> {
+    pub async fn index(
+        &self,
+        repo: &OwnedRepo,
+        commit: &str,
+    ) -> ApiResult<(Vec<Entry>, Vec<String>)> {
         let open = self.opener(repo);
         let c = commit.to_string();
         let entries = tokio::task::spawn_blocking(move || {
@@ -98,7 +109,11 @@ impl Scanner {
     /// Scans one commit of a repo's default branch.
     pub async fn process(&self, repo_id: &i64, commit: &str) -> ApiResult<()> {
         let repo_id = *repo_id;
-        let Some(repo) = self.db.run(move |conn| find_repo_by_id(conn, repo_id)).await? else {
+        let Some(repo) = self
+            .db
+            .run(move |conn| find_repo_by_id(conn, repo_id))
+            .await?
+        else {
             return Ok(()); // deleted meanwhile: its scan rows went with it
         };
         let (entries, mut warnings) = self.index(&repo, commit).await?;
@@ -133,7 +148,10 @@ impl Scanner {
         let summary = manifests::summary(&weight_files);
 
         // A fork's first commit is its source's commit: its lineage is the fork edge.
-        let fork_commit = self.db.run(move |conn| edges::fork_point(conn, repo_id)).await?;
+        let fork_commit = self
+            .db
+            .run(move |conn| edges::fork_point(conn, repo_id))
+            .await?;
         let is_fork_point = fork_commit.as_deref() == Some(commit);
 
         let mut new_edges = Vec::new();
@@ -175,7 +193,10 @@ impl Scanner {
                     continue;
                 };
                 if parent_repo.repo.id == repo_id {
-                    warnings.push(format!("base model {} names this model itself; ignored", parent.id));
+                    warnings.push(format!(
+                        "base model {} names this model itself; ignored",
+                        parent.id
+                    ));
                     continue;
                 }
                 let (child, pid) = (repo_id, parent_repo.repo.id);
@@ -190,7 +211,9 @@ impl Scanner {
                     ));
                     continue;
                 }
-                let pinned = self.pin(&parent_repo, parent.revision.as_deref(), &mut warnings).await?;
+                let pinned = self
+                    .pin(&parent_repo, parent.revision.as_deref(), &mut warnings)
+                    .await?;
                 let Some(pinned) = pinned else { continue };
                 let (_, parent_warnings) = self.index(&parent_repo, &pinned).await?;
                 if !parent_warnings.is_empty() {
@@ -292,10 +315,7 @@ struct SideFiles {
     warnings: Vec<String>,
 }
 
-fn read_side_files(
-    git_repo: &grove_storage::git::GitRepo,
-    commit: &str,
-) -> ApiResult<SideFiles> {
+fn read_side_files(git_repo: &grove_storage::git::GitRepo, commit: &str) -> ApiResult<SideFiles> {
     let id = files::resolve(git_repo, commit)?;
     let mut out = SideFiles::default();
     let read = |path: &str, warnings: &mut Vec<String>| -> ApiResult<Option<String>> {
@@ -304,7 +324,9 @@ fn read_side_files(
             return Ok(None);
         };
         if entry.lfs.is_some() || entry.size > MAX_SIDE_FILE {
-            warnings.push(format!("{path} is larger than {MAX_SIDE_FILE} bytes; not read"));
+            warnings.push(format!(
+                "{path} is larger than {MAX_SIDE_FILE} bytes; not read"
+            ));
             return Ok(None);
         }
         let bytes = git_repo.read_blob(&entry.oid).map_err(git_error)?;
@@ -372,7 +394,9 @@ fn check_shard_index(
             Err(_) => false,
         };
         if !present || WeightFormat::from_path(shard).is_none() {
-            warnings.push(format!("model.safetensors.index.json names a missing shard {shard}"));
+            warnings.push(format!(
+                "model.safetensors.index.json names a missing shard {shard}"
+            ));
         }
     }
     Ok(())

@@ -82,14 +82,16 @@ pub fn finish(
     summary: &serde_json::Value,
     warnings: &[String],
 ) -> ApiResult<()> {
-    with_conn!(conn, |c| diesel::update(commit_scans::table.find((repo_id, commit)))
-        .set((
-            commit_scans::state.eq("done"),
-            commit_scans::summary.eq(summary.to_string()),
-            commit_scans::warnings.eq(serde_json::to_string(warnings).unwrap_or_default()),
-            commit_scans::finished_at.eq(crate::time::now()),
-        ))
-        .execute(c))?;
+    with_conn!(conn, |c| diesel::update(
+        commit_scans::table.find((repo_id, commit))
+    )
+    .set((
+        commit_scans::state.eq("done"),
+        commit_scans::summary.eq(summary.to_string()),
+        commit_scans::warnings.eq(serde_json::to_string(warnings).unwrap_or_default()),
+        commit_scans::finished_at.eq(crate::time::now()),
+    ))
+    .execute(c))?;
     // The parameter count of the head may have changed.
     crate::search::changes::record(conn, repo_id)
 }
@@ -101,7 +103,13 @@ pub fn release(conn: &mut DbConn, claim: &Claim, error: &str) -> ApiResult<()> {
             "lineage scan failed after {} attempts: {error}",
             claim.attempts
         )];
-        return finish(conn, claim.repo_id, &claim.commit, &serde_json::json!({}), &warnings);
+        return finish(
+            conn,
+            claim.repo_id,
+            &claim.commit,
+            &serde_json::json!({}),
+            &warnings,
+        );
     }
     with_conn!(conn, |c| diesel::update(
         commit_scans::table.find((claim.repo_id, &claim.commit))

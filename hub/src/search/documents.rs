@@ -42,11 +42,17 @@ fn build(conn: &mut DbConn, rows: Vec<(Repo, Account)>) -> ApiResult<Vec<(Search
     let scans: Vec<(i64, String, Option<String>)> = with_conn!(conn, |c| commit_scans::table
         .filter(commit_scans::repo_id.eq_any(&ids))
         .filter(commit_scans::state.eq("done"))
-        .select((commit_scans::repo_id, commit_scans::commit_id, commit_scans::summary))
+        .select((
+            commit_scans::repo_id,
+            commit_scans::commit_id,
+            commit_scans::summary
+        ))
         .load(c))?;
     let mut params: HashMap<i64, u64> = HashMap::new();
-    let heads: HashMap<i64, Option<&String>> =
-        rows.iter().map(|(r, _)| (r.id, r.head_commit.as_ref())).collect();
+    let heads: HashMap<i64, Option<&String>> = rows
+        .iter()
+        .map(|(r, _)| (r.id, r.head_commit.as_ref()))
+        .collect();
     for (repo_id, commit, summary) in scans {
         if heads.get(&repo_id).copied().flatten() != Some(&commit) {
             continue;

@@ -108,7 +108,11 @@ fn open_index(dir: &Path, db: &Db) -> anyhow::Result<(SearchIndex, i64)> {
         (index, None) => {
             let started = std::time::Instant::now();
             let (position, count) = rebuild(&index, db).map_err(|e| anyhow::anyhow!("{e}"))?;
-            tracing::info!(documents = count, seconds = started.elapsed().as_secs_f64(), "search index built");
+            tracing::info!(
+                documents = count,
+                seconds = started.elapsed().as_secs_f64(),
+                "search index built"
+            );
             Ok((index, position))
         }
     }
@@ -119,7 +123,8 @@ impl SearchService {
     /// keep it current.
     pub async fn open(db: Db, dir: PathBuf) -> anyhow::Result<Arc<SearchService>> {
         let db2 = db.clone();
-        let (index, position) = tokio::task::spawn_blocking(move || open_index(&dir, &db2)).await??;
+        let (index, position) =
+            tokio::task::spawn_blocking(move || open_index(&dir, &db2)).await??;
         let (applied, _) = watch::channel(position);
         Ok(Arc::new(SearchService {
             index,
@@ -149,7 +154,10 @@ impl SearchService {
     async fn catch_up(self: &Arc<Self>) -> ApiResult<()> {
         loop {
             let after = *self.applied.borrow();
-            let batch = self.db.run(move |conn| changes::since(conn, after, BATCH)).await?;
+            let batch = self
+                .db
+                .run(move |conn| changes::since(conn, after, BATCH))
+                .await?;
             let Some(&(last, _)) = batch.last() else {
                 return Ok(());
             };
@@ -160,7 +168,10 @@ impl SearchService {
                 .into_iter()
                 .collect();
             let lookup = ids.clone();
-            let docs = self.db.run(move |conn| documents::load(conn, &lookup)).await?;
+            let docs = self
+                .db
+                .run(move |conn| documents::load(conn, &lookup))
+                .await?;
             let found: BTreeSet<u64> = docs.iter().map(|(d, _)| d.repo_id).collect();
             let deleted: Vec<u64> = ids
                 .iter()

@@ -123,7 +123,10 @@ mod tests {
             ["llama", "3", "1", "8b", "8", "b", "instruct"]
         );
         assert_eq!(words("bert_base_uncased"), ["bert", "base", "uncased"]);
-        assert_eq!(words("DeepSeekCoder"), ["deepseekcoder", "deep", "seek", "coder"]);
+        assert_eq!(
+            words("DeepSeekCoder"),
+            ["deepseekcoder", "deep", "seek", "coder"]
+        );
         assert_eq!(words("HTTPServer7"), ["httpserver7", "http", "server", "7"]);
         assert_eq!(words("org/Qwen2"), ["org", "qwen2", "qwen", "2"]);
         assert!(words("--").is_empty());

@@ -92,7 +92,9 @@ mod tests {
 
     #[test]
     fn markdown_is_reduced_to_its_words() {
-        let text = markdown_text("# Title\n\nSome **bold** [link](http://x.y) `code`\n\n<script>x</script>\n");
+        let text = markdown_text(
+            "# Title\n\nSome **bold** [link](http://x.y) `code`\n\n<script>x</script>\n",
+        );
         assert!(text.contains("Title") && text.contains("bold") && text.contains("link"));
         assert!(text.contains("code") && !text.contains("http") && !text.contains("script"));
     }

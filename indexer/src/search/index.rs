@@ -6,14 +6,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::Order;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query};
 use tantivy::schema::{Facet, Schema, Value};
-use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
-};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::analyzer::{NAME_TOKENIZER, NameTokenizer};
 use super::doc::{SearchDoc, markdown_text};
@@ -36,7 +34,10 @@ pub enum IndexError {
 impl IndexError {
     /// True when another writer (another process) holds the index directory.
     pub fn is_locked(&self) -> bool {
-        matches!(self, IndexError::Tantivy(tantivy::TantivyError::LockFailure(..)))
+        matches!(
+            self,
+            IndexError::Tantivy(tantivy::TantivyError::LockFailure(..))
+        )
     }
 }
 
@@ -76,9 +77,10 @@ fn payload(seq: i64) -> String {
 
 impl SearchIndex {
     fn wrap(index: Index, fields: Fields) -> Result<SearchIndex, IndexError> {
-        index
-            .tokenizers()
-            .register(NAME_TOKENIZER, tantivy::tokenizer::TextAnalyzer::from(NameTokenizer::default()));
+        index.tokenizers().register(
+            NAME_TOKENIZER,
+            tantivy::tokenizer::TextAnalyzer::from(NameTokenizer::default()),
+        );
         let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
         let reader = index
             .reader_builder()
@@ -111,7 +113,9 @@ impl SearchIndex {
             Index::create_in_dir(dir, schema.clone())?
         };
         if index.schema() != schema {
-            return Err(IndexError::OldSchema { found: "unknown".into() });
+            return Err(IndexError::OldSchema {
+                found: "unknown".into(),
+            });
         }
         let metas = index.load_metas()?;
         let position = match metas.payload.as_deref() {
@@ -119,7 +123,9 @@ impl SearchIndex {
             Some(p) => {
                 let (version, seq) = p.split_once(':').unwrap_or(("", ""));
                 if version != format!("v{SCHEMA_VERSION}") {
-                    return Err(IndexError::OldSchema { found: version.to_string() });
+                    return Err(IndexError::OldSchema {
+                        found: version.to_string(),
+                    });
                 }
                 seq.parse().ok()
             }
@@ -192,7 +198,11 @@ impl SearchIndex {
 
     /// Replaces the documents of these repos (body markdown alongside each), and deletes the
     /// documents of `deleted`. Not visible until [`SearchIndex::commit`].
-    pub fn apply(&self, upserts: &[(SearchDoc, String)], deleted: &[u64]) -> Result<(), IndexError> {
+    pub fn apply(
+        &self,
+        upserts: &[(SearchDoc, String)],
+        deleted: &[u64],
+    ) -> Result<(), IndexError> {
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         for id in deleted {
             writer.delete_term(Term::from_field_u64(self.fields.repo_id, *id));
@@ -227,10 +237,18 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    fn hit(&self, searcher: &tantivy::Searcher, addr: DocAddress, score: f32) -> Result<Hit, IndexError> {
+    fn hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+        score: f32,
+    ) -> Result<Hit, IndexError> {
         let doc: TantivyDocument = searcher.doc(addr)?;
         Ok(Hit {
-            repo_id: doc.get_first(self.fields.repo_id).and_then(|v| v.as_u64()).unwrap_or(0),
+            repo_id: doc
+                .get_first(self.fields.repo_id)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0),
             id: doc
                 .get_first(self.fields.id)
                 .and_then(|v| v.as_str())
@@ -251,7 +269,10 @@ impl SearchIndex {
         let q = query::build(&self.index, &self.fields, req)?;
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
-        let by_id = (SortByStaticFastValue::<u64>::for_field("repo_id"), Order::Desc);
+        let by_id = (
+            SortByStaticFastValue::<u64>::for_field("repo_id"),
+            Order::Desc,
+        );
         let mut facets = FacetCollector::for_field("facets");
         for field in &req.count_facets {
             if !super::FACET_FIELDS.contains(&field.as_str()) {
@@ -263,36 +284,73 @@ impl SearchIndex {
         let mut hits = Vec::new();
         let (total, counts) = match req.sort {
             Sort::Relevance => {
-                let c = top.order_by(((SortBySimilarityScore, Order::Desc), fast("downloads"), by_id));
-                let (docs, total, counts) = searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
+                let c = top.order_by((
+                    (SortBySimilarityScore, Order::Desc),
+                    fast("downloads"),
+                    by_id,
+                ));
+                let (docs, total, counts) =
+                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
                 for ((score, _, _), addr) in docs {
-                    hits.push(self.hit(&searcher, addr, score).map_err(|e| QueryError::Engine(e.to_string()))?);
+                    hits.push(
+                        self.hit(&searcher, addr, score)
+                            .map_err(|e| QueryError::Engine(e.to_string()))?,
+                    );
                 }
                 (total, counts)
             }
             Sort::Trending => {
-                let c = top.order_by(((SortByStaticFastValue::<f64>::for_field("trending"), Order::Desc), by_id));
-                let (docs, total, counts) = searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
+                let c = top.order_by((
+                    (
+                        SortByStaticFastValue::<f64>::for_field("trending"),
+                        Order::Desc,
+                    ),
+                    by_id,
+                ));
+                let (docs, total, counts) =
+                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
                 for (_, addr) in docs {
-                    hits.push(self.hit(&searcher, addr, 0.0).map_err(|e| QueryError::Engine(e.to_string()))?);
+                    hits.push(
+                        self.hit(&searcher, addr, 0.0)
+                            .map_err(|e| QueryError::Engine(e.to_string()))?,
+                    );
                 }
                 (total, counts)
             }
             Sort::Created | Sort::Updated => {
-                let name = if req.sort == Sort::Created { "created" } else { "updated" };
-                let c = top.order_by(((SortByStaticFastValue::<i64>::for_field(name), Order::Desc), by_id));
-                let (docs, total, counts) = searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
+                let name = if req.sort == Sort::Created {
+                    "created"
+                } else {
+                    "updated"
+                };
+                let c = top.order_by((
+                    (SortByStaticFastValue::<i64>::for_field(name), Order::Desc),
+                    by_id,
+                ));
+                let (docs, total, counts) =
+                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
                 for (_, addr) in docs {
-                    hits.push(self.hit(&searcher, addr, 0.0).map_err(|e| QueryError::Engine(e.to_string()))?);
+                    hits.push(
+                        self.hit(&searcher, addr, 0.0)
+                            .map_err(|e| QueryError::Engine(e.to_string()))?,
+                    );
                 }
                 (total, counts)
             }
             Sort::Downloads | Sort::Likes => {
-                let name = if req.sort == Sort::Downloads { "downloads" } else { "likes" };
+                let name = if req.sort == Sort::Downloads {
+                    "downloads"
+                } else {
+                    "likes"
+                };
                 let c = top.order_by((fast(name), by_id));
-                let (docs, total, counts) = searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
+                let (docs, total, counts) =
+                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
                 for (_, addr) in docs {
-                    hits.push(self.hit(&searcher, addr, 0.0).map_err(|e| QueryError::Engine(e.to_string()))?);
+                    hits.push(
+                        self.hit(&searcher, addr, 0.0)
+                            .map_err(|e| QueryError::Engine(e.to_string()))?,
+                    );
                 }
                 (total, counts)
             }
@@ -319,21 +377,37 @@ impl SearchIndex {
     }
 
     /// Names and tags starting with `prefix`, for the search box: most downloaded first.
-    pub fn suggest(&self, kind: &str, prefix: &str, visibility: &Visibility, limit: usize) -> Result<Vec<Hit>, QueryError> {
+    pub fn suggest(
+        &self,
+        kind: &str,
+        prefix: &str,
+        visibility: &Visibility,
+        limit: usize,
+    ) -> Result<Vec<Hit>, QueryError> {
         let prefix = prefix.trim().to_lowercase();
         if prefix.is_empty() || prefix.len() > 100 {
             return Ok(Vec::new());
         }
         let f = &self.fields;
-        let last = prefix.split(|c: char| !c.is_alphanumeric()).rfind(|s| !s.is_empty()).unwrap_or("");
+        let last = prefix
+            .split(|c: char| !c.is_alphanumeric())
+            .rfind(|s| !s.is_empty())
+            .unwrap_or("");
         if last.is_empty() {
             return Ok(Vec::new());
         }
         let prefix_q = |field| -> Box<dyn Query> {
-            Box::new(FuzzyTermQuery::new_prefix(Term::from_field_text(field, last), 0, true))
+            Box::new(FuzzyTermQuery::new_prefix(
+                Term::from_field_text(field, last),
+                0,
+                true,
+            ))
         };
         let text: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-            (Occur::Should, Box::new(BoostQuery::new(prefix_q(f.name), 2.0)) as Box<dyn Query>),
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(prefix_q(f.name), 2.0)) as Box<dyn Query>,
+            ),
             (Occur::Should, prefix_q(f.tags_text)),
         ]));
         let base = SearchRequest {
@@ -346,12 +420,23 @@ impl SearchIndex {
         let q = BooleanQuery::new(vec![(Occur::Must, text), (Occur::Must, filters)]);
         let searcher = self.reader.searcher();
         let c = TopDocs::with_limit(limit.clamp(1, 20)).order_by((
-            (SortByStaticFastValue::<u64>::for_field("downloads"), Order::Desc),
-            (SortByStaticFastValue::<u64>::for_field("repo_id"), Order::Desc),
+            (
+                SortByStaticFastValue::<u64>::for_field("downloads"),
+                Order::Desc,
+            ),
+            (
+                SortByStaticFastValue::<u64>::for_field("repo_id"),
+                Order::Desc,
+            ),
         ));
-        let docs = searcher.search(&q, &c).map_err(|e| QueryError::Engine(e.to_string()))?;
+        let docs = searcher
+            .search(&q, &c)
+            .map_err(|e| QueryError::Engine(e.to_string()))?;
         docs.into_iter()
-            .map(|(_, addr)| self.hit(&searcher, addr, 0.0).map_err(|e| QueryError::Engine(e.to_string())))
+            .map(|(_, addr)| {
+                self.hit(&searcher, addr, 0.0)
+                    .map_err(|e| QueryError::Engine(e.to_string()))
+            })
             .collect()
     }
 

@@ -5,8 +5,8 @@
 use std::ops::Bound;
 
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
-    Query, RangeQuery, TermQuery, TermSetQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::{Index, Term};
@@ -163,7 +163,12 @@ fn all_of(terms: Vec<(usize, Term)>) -> Option<Box<dyn Query>> {
             // Name tokens share positions (a split run and its parts): require each token.
             let clauses = terms
                 .into_iter()
-                .map(|(_, t)| (Occur::Must, boxed(TermQuery::new(t, IndexRecordOption::WithFreqs))))
+                .map(|(_, t)| {
+                    (
+                        Occur::Must,
+                        boxed(TermQuery::new(t, IndexRecordOption::WithFreqs)),
+                    )
+                })
                 .collect();
             Some(boxed(BooleanQuery::new(clauses)))
         }
@@ -183,12 +188,18 @@ fn word_query(index: &Index, f: &Fields, word: &str, last: bool) -> Option<Box<d
         let chars = word.chars().count();
         if last && chars >= 2 {
             let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
-            any.push((Occur::Should, boxed(BoostQuery::new(boxed(prefix), NAME_BOOST * 0.5))));
+            any.push((
+                Occur::Should,
+                boxed(BoostQuery::new(boxed(prefix), NAME_BOOST * 0.5)),
+            ));
         }
         if chars >= 5 {
             let distance = if chars >= 9 { 2 } else { 1 };
             let fuzzy = FuzzyTermQuery::new(term, distance, true);
-            any.push((Occur::Should, boxed(BoostQuery::new(boxed(fuzzy), NAME_BOOST * 0.3))));
+            any.push((
+                Occur::Should,
+                boxed(BoostQuery::new(boxed(fuzzy), NAME_BOOST * 0.3)),
+            ));
         }
     }
     if let Some(q) = all_of(analyze(index, f.tags_text, word)) {
@@ -200,10 +211,15 @@ fn word_query(index: &Index, f: &Fields, word: &str, last: bool) -> Option<Box<d
         any.push((Occur::Should, boxed(BoostQuery::new(q, BODY_BOOST))));
     }
     if let Some(term) = single_body
-        && word.chars().count() >= 6
+        && word.chars().count() >= 5
     {
-        let fuzzy = FuzzyTermQuery::new(term, 1, true);
-        any.push((Occur::Should, boxed(BoostQuery::new(boxed(fuzzy), BODY_BOOST * 0.3))));
+        // Stemming can turn one typo into two edits (`radiolgy` -> `radiolgi` vs `radiolog`).
+        let distance = if word.chars().count() >= 8 { 2 } else { 1 };
+        let fuzzy = FuzzyTermQuery::new(term, distance, true);
+        any.push((
+            Occur::Should,
+            boxed(BoostQuery::new(boxed(fuzzy), BODY_BOOST * 0.3)),
+        ));
     }
     (!any.is_empty()).then(|| boxed(BooleanQuery::new(any)))
 }
@@ -214,7 +230,10 @@ fn phrase_query(index: &Index, f: &Fields, phrase: &str) -> Option<Box<dyn Query
         let terms = analyze(index, field, phrase);
         let q: Option<Box<dyn Query>> = match terms.len() {
             0 => None,
-            1 => Some(boxed(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs))),
+            1 => Some(boxed(TermQuery::new(
+                terms[0].1.clone(),
+                IndexRecordOption::WithFreqs,
+            ))),
             _ => Some(boxed(PhraseQuery::new_with_offset(terms))),
         };
         if let Some(q) = q {
@@ -349,7 +368,11 @@ mod tests {
         );
         assert_eq!(
             parse_text(r#"a "unbalanced b"#),
-            vec![Part::Word("a".into()), Part::Word("unbalanced".into()), Part::Word("b".into())]
+            vec![
+                Part::Word("a".into()),
+                Part::Word("unbalanced".into()),
+                Part::Word("b".into())
+            ]
         );
         assert_eq!(parse_text("title:x AND (y OR z*)").len(), 5);
         assert_eq!(parse_text(&"w ".repeat(100)).len(), MAX_WORDS);

@@ -95,7 +95,11 @@ fn generate(n: usize) -> Dag {
             }
             continue;
         }
-        let base = if rng.chance(0.6) { 0 } else { 1 + rng.below(BASES - 1) };
+        let base = if rng.chance(0.6) {
+            0
+        } else {
+            1 + rng.below(BASES - 1)
+        };
         let pick_in_family = |rng: &mut Rng| -> u32 {
             // Half the models derive from a base directly, half from an earlier model of a
             // random family member (found by probing: cheap and unbiased enough here).
@@ -107,7 +111,11 @@ fn generate(n: usize) -> Dag {
             }
             base as u32
         };
-        let p = if rng.chance(0.5) { base as u32 } else { pick_in_family(&mut rng) };
+        let p = if rng.chance(0.5) {
+            base as u32
+        } else {
+            pick_in_family(&mut rng)
+        };
         if rng.chance(0.02) {
             let q = pick_in_family(&mut rng);
             if q != p {
@@ -195,7 +203,11 @@ fn insert_rows(
 fn load(conn: &mut Conn, dag: &Dag) -> anyhow::Result<(usize, Duration)> {
     let started = Instant::now();
     let n = dag.parents.len();
-    let overriding = if conn.is_pg() { " OVERRIDING SYSTEM VALUE" } else { "" };
+    let overriding = if conn.is_pg() {
+        " OVERRIDING SYSTEM VALUE"
+    } else {
+        ""
+    };
     if !conn.is_pg() {
         conn.exec("PRAGMA synchronous = OFF; PRAGMA journal_mode = WAL;")?;
     }
@@ -212,7 +224,10 @@ fn load(conn: &mut Conn, dag: &Dag) -> anyhow::Result<(usize, Duration)> {
         ),
         (0..n).map(|i| {
             let id = i + 1;
-            format!("({id}, 'model', 1, 'm{i}', 'm{i}', FALSE, 'main', 0, 0, '{:040x}', {now}, {now})", id)
+            format!(
+                "({id}, 'model', 1, 'm{i}', 'm{i}', FALSE, 'main', 0, 0, '{:040x}', {now}, {now})",
+                id
+            )
         }),
         1000,
     )?;
@@ -302,7 +317,11 @@ impl Drop for Server {
     }
 }
 
-fn start_server(grove: &str, url: &str, data_dir: &std::path::Path) -> anyhow::Result<(Server, String)> {
+fn start_server(
+    grove: &str,
+    url: &str,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(Server, String)> {
     let mut child = Command::new(grove)
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .arg("--database-url")
@@ -340,9 +359,16 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let dag = generate(args.nodes);
     let edges: usize = dag.parents.iter().map(Vec::len).sum();
-    println!("[{backend}] generated {} models, {edges} edges in {:.1} s", args.nodes, t.elapsed().as_secs_f64());
+    println!(
+        "[{backend}] generated {} models, {edges} edges in {:.1} s",
+        args.nodes,
+        t.elapsed().as_secs_f64()
+    );
     let (closure_rows, took) = load(&mut conn, &dag)?;
-    println!("[{backend}] loaded repos, edges, {closure_rows} closure rows and counts in {:.1} s", took.as_secs_f64());
+    println!(
+        "[{backend}] loaded repos, edges, {closure_rows} closure rows and counts in {:.1} s",
+        took.as_secs_f64()
+    );
 
     let largest = 1i64; // base 0
     let total_desc = conn.ids(&format!(
@@ -365,8 +391,12 @@ fn main() -> anyhow::Result<()> {
 
     // Ancestors of sampled models: the deepest chain ends included.
     let mut rng = Rng(42);
-    let mut sample: Vec<usize> = (0..args.samples).map(|_| BASES + rng.below(args.nodes - BASES)).collect();
-    let deepest = (0..args.nodes).max_by_key(|i| depth_of(&dag, *i)).unwrap_or(0);
+    let mut sample: Vec<usize> = (0..args.samples)
+        .map(|_| BASES + rng.below(args.nodes - BASES))
+        .collect();
+    let deepest = (0..args.nodes)
+        .max_by_key(|i| depth_of(&dag, *i))
+        .unwrap_or(0);
     sample.push(deepest);
     let raw_anc = |id: usize| {
         format!(
@@ -392,13 +422,20 @@ fn main() -> anyhow::Result<()> {
         api_t.push(ms(took));
         let nodes = body["nodes"].as_array().map_or(0, Vec::len);
         if nodes != ids.len() {
-            bail!("ancestors of m{i}: api {nodes}, recursive query {}", ids.len());
+            bail!(
+                "ancestors of m{i}: api {nodes}, recursive query {}",
+                ids.len()
+            );
         }
         checked += 1;
     }
     let (r50, r99) = (percentile(&mut raw_t, 0.5), percentile(&mut raw_t, 0.99));
     let (a50, a99) = (percentile(&mut api_t, 0.5), percentile(&mut api_t, 0.99));
-    println!("[{backend}] ancestors, {checked} models (answers equal): raw recursive query p50 {r50:.3} ms p99 {r99:.3} ms | grove API (HTTP, JSON, edges) p50 {a50:.3} ms p99 {a99:.3} ms | ratio p50 {:.1}x p99 {:.1}x (goal <= 10x)", a50 / r50, a99 / r99);
+    println!(
+        "[{backend}] ancestors, {checked} models (answers equal): raw recursive query p50 {r50:.3} ms p99 {r99:.3} ms | grove API (HTTP, JSON, edges) p50 {a50:.3} ms p99 {a99:.3} ms | ratio p50 {:.1}x p99 {:.1}x (goal <= 10x)",
+        a50 / r50,
+        a99 / r99
+    );
 
     // First page of descendants of the largest base, with counts.
     let mut page_t = Vec::new();
@@ -428,7 +465,10 @@ fn main() -> anyhow::Result<()> {
     if raw_count != counted {
         bail!("descendant count: api {counted}, recursive query {raw_count}");
     }
-    println!("[{backend}] largest base: {counted} descendants ({} fine-tunes among them); first page of 100 with counts via API p50 {p50:.2} ms p99 {p99:.2} ms (goal < 75 ms) | raw recursive traversal + count of all descendants median {f50:.0} ms", total_desc.first().copied().unwrap_or(0));
+    println!(
+        "[{backend}] largest base: {counted} descendants ({} fine-tunes among them); first page of 100 with counts via API p50 {p50:.2} ms p99 {p99:.2} ms (goal < 75 ms) | raw recursive traversal + count of all descendants median {f50:.0} ms",
+        total_desc.first().copied().unwrap_or(0)
+    );
     Ok(())
 }
 

@@ -23,8 +23,21 @@ use crate::repos::{RepoAction, RepoKind, files};
 const MAX_DEPTH: i32 = 10_000;
 const MAX_PAGE: i64 = 1000;
 
-async fn model(state: &AppState, caller: &Caller, owner: String, name: String) -> ApiResult<OwnedRepo> {
-    load_repo(state, caller, RepoKind::Model, owner, name, RepoAction::Read).await
+async fn model(
+    state: &AppState,
+    caller: &Caller,
+    owner: String,
+    name: String,
+) -> ApiResult<OwnedRepo> {
+    load_repo(
+        state,
+        caller,
+        RepoKind::Model,
+        owner,
+        name,
+        RepoAction::Read,
+    )
+    .await
 }
 
 fn int_param(query: &QueryParams, key: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {
@@ -86,7 +99,8 @@ pub async fn get_lineage(
                 .collect();
             let relation = closure::node_relation(conn, id)?;
             let counts = queries::counts(conn, &viewer, id)?;
-            let mut exclude: HashSet<i64> = closure::current_parents(conn, id)?.into_iter().collect();
+            let mut exclude: HashSet<i64> =
+                closure::current_parents(conn, id)?.into_iter().collect();
             exclude.extend(descendant_ids(conn, id)?);
             let suggestions = suggest::suggest(conn, &viewer, id, &head, &exclude, 5)?;
             Ok(json!({

@@ -27,15 +27,42 @@ use crate::with_conn;
 
 /// Query parameters the Hub listing accepts (others are refused with the list).
 const LIST_PARAMS: &[&str] = &[
-    "search", "author", "filter", "sort", "direction", "limit", "cursor", "full", "cardData",
-    "config", "expand", "pipeline_tag", "library", "language", "num_parameters", "gated",
-    "inference", "inference_provider", "apps",
+    "search",
+    "author",
+    "filter",
+    "sort",
+    "direction",
+    "limit",
+    "cursor",
+    "full",
+    "cardData",
+    "config",
+    "expand",
+    "pipeline_tag",
+    "library",
+    "language",
+    "num_parameters",
+    "gated",
+    "inference",
+    "inference_provider",
+    "apps",
 ];
 
 /// Extra parameters of `/api/search/*`.
 const SEARCH_PARAMS: &[&str] = &[
-    "q", "facets", "parameters_min", "parameters_max", "created_after", "created_before",
-    "updated_after", "updated_before", "license", "relation", "base_model", "dataset", "tag",
+    "q",
+    "facets",
+    "parameters_min",
+    "parameters_max",
+    "created_after",
+    "created_before",
+    "updated_after",
+    "updated_before",
+    "license",
+    "relation",
+    "base_model",
+    "dataset",
+    "tag",
 ];
 
 fn check_params(query: &QueryParams, allowed: &[&[&str]]) -> ApiResult<()> {
@@ -79,7 +106,9 @@ fn parse_count(raw: &str) -> ApiResult<u64> {
         .ok()
         .filter(|n| n.is_finite() && *n >= 0.0 && n * scale < 1e18)
         .map(|n| (n * scale).round() as u64)
-        .ok_or_else(|| ApiError::BadRequest(format!("invalid parameter count {raw:?} (e.g. 350M, 7B)")))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("invalid parameter count {raw:?} (e.g. 350M, 7B)"))
+        })
 }
 
 /// The Hub's `num_parameters=min:6B,max:128B`.
@@ -102,17 +131,31 @@ fn parse_num_parameters(raw: &str) -> ApiResult<(Option<u64>, Option<u64>)> {
 /// `YYYY-MM-DD` or RFC 3339 -> unix seconds.
 fn parse_date(key: &str, raw: &str) -> ApiResult<i64> {
     if let Ok(d) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(0));
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp())
+            .unwrap_or(0));
     }
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|d| d.timestamp())
-        .map_err(|_| ApiError::BadRequest(format!("{key} must be a date (YYYY-MM-DD), not {raw:?}")))
+        .map_err(|_| {
+            ApiError::BadRequest(format!("{key} must be a date (YYYY-MM-DD), not {raw:?}"))
+        })
 }
 
 /// Builds the search request both endpoints share.
-fn request_of(query: &QueryParams, kind: RepoKind, text_key: &str, viewer: &Viewer, page: Page) -> ApiResult<SearchRequest> {
+fn request_of(
+    query: &QueryParams,
+    kind: RepoKind,
+    text_key: &str,
+    viewer: &Viewer,
+    page: Page,
+) -> ApiResult<SearchRequest> {
     let text = query.get(text_key).map(str::to_string);
-    let sort = parse_sort(query.get("sort"), text.as_deref().is_some_and(|t| !t.trim().is_empty()))?;
+    let sort = parse_sort(
+        query.get("sort"),
+        text.as_deref().is_some_and(|t| !t.trim().is_empty()),
+    )?;
     let mut req = SearchRequest {
         kind: kind.as_str().to_string(),
         text,
@@ -130,13 +173,19 @@ fn request_of(query: &QueryParams, kind: RepoKind, text_key: &str, viewer: &View
         // `language:de` is the language facet; every other filter is an exact tag, as on the
         // Hub (`license:mit`, `de`, `base_model:finetune:org/x`, `dataset:org/d`…).
         match f.strip_prefix("language:") {
-            Some(lang) => req.facets.push(FacetFilter { field: "language".into(), value: lang.into() }),
+            Some(lang) => req.facets.push(FacetFilter {
+                field: "language".into(),
+                value: lang.into(),
+            }),
             None => req.tags.push(f.to_string()),
         }
     }
     for field in FACET_FIELDS.iter().filter(|f| **f != "author") {
         for value in query.all(field) {
-            req.facets.push(FacetFilter { field: field.to_string(), value: value.to_string() });
+            req.facets.push(FacetFilter {
+                field: field.to_string(),
+                value: value.to_string(),
+            });
         }
     }
     if let Some(raw) = query.get("num_parameters") {
@@ -164,7 +213,6 @@ fn card_of(repo: &Repo) -> Map<String, Value> {
         })
         .unwrap_or_default()
 }
-
 
 fn item_json(
     repo: &OwnedRepo,
@@ -226,7 +274,10 @@ async fn run_search(
     count_facets: Vec<String>,
 ) -> ApiResult<(Vec<OwnedRepo>, grove_indexer::search::SearchResults)> {
     let principal = caller.0.clone();
-    let viewer = state.db.run(move |conn| Viewer::load(conn, principal.as_ref())).await?;
+    let viewer = state
+        .db
+        .run(move |conn| Viewer::load(conn, principal.as_ref()))
+        .await?;
     let mut req = request_of(query, kind, text_key, &viewer, page)?;
     req.count_facets = count_facets;
     if query.get("gated") == Some("true") {
@@ -250,7 +301,8 @@ async fn list(
     check_params(&query, &[LIST_PARAMS])?;
     let page = Page::from_query(&query, 1000)?;
     let with_card = query.flag("cardData", false) || query.flag("full", false);
-    let (found, results) = run_search(&state, &caller, &query, kind, "search", page, Vec::new()).await?;
+    let (found, results) =
+        run_search(&state, &caller, &query, kind, "search", page, Vec::new()).await?;
     let more = results.total > page.offset + page.limit;
     let mut items: Vec<Value> = Vec::with_capacity(found.len());
     for r in &found {
@@ -283,7 +335,10 @@ async fn list(
     }
     let mut res = HttpResponse::Ok();
     if more {
-        res.insert_header((header::LINK, next_link(&state, &req, page.offset + page.limit)));
+        res.insert_header((
+            header::LINK,
+            next_link(&state, &req, page.offset + page.limit),
+        ));
     }
     Ok(res.json(items))
 }
@@ -344,10 +399,20 @@ pub async fn search(
     let page = Page::from_query(&query, 20)?;
     let count_facets: Vec<String> = query
         .get("facets")
-        .map(|f| f.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .map(|f| {
+            f.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
-    let text_key = if query.get("q").is_some() { "q" } else { "search" };
-    let (found, results) = run_search(&state, &caller, &query, kind, text_key, page, count_facets).await?;
+    let text_key = if query.get("q").is_some() {
+        "q"
+    } else {
+        "search"
+    };
+    let (found, results) =
+        run_search(&state, &caller, &query, kind, text_key, page, count_facets).await?;
     let scores: HashMap<u64, f32> = results.hits.iter().map(|h| (h.repo_id, h.score)).collect();
     let items: Vec<Value> = found
         .iter()
@@ -403,14 +468,21 @@ pub async fn suggest(
     };
     let text = query.get("q").unwrap_or_default().to_string();
     let principal = caller.0.clone();
-    let viewer = state.db.run(move |conn| Viewer::load(conn, principal.as_ref())).await?;
+    let viewer = state
+        .db
+        .run(move |conn| Viewer::load(conn, principal.as_ref()))
+        .await?;
     let visibility = Visibility {
         all: viewer.all,
         owners: viewer.owners.iter().map(|o| *o as u64).collect(),
     };
     let search = state.search.clone();
     let hits = state
-        .blocking(move || Ok(search.index().suggest(kind.as_str(), &text, &visibility, limit)?))
+        .blocking(move || {
+            Ok(search
+                .index()
+                .suggest(kind.as_str(), &text, &visibility, limit)?)
+        })
         .await?;
     let items: Vec<Value> = hits.into_iter().map(|h| json!({"id": h.id})).collect();
     Ok(HttpResponse::Ok().json(items))

@@ -266,7 +266,15 @@ pub async fn duplicate_repo(
                 }
                 principal.require_org(conn, &owner, Access::Write)?;
             }
-            service::fork_repo(conn, &git, &source, &owner, &new_name, private, &principal.user)
+            service::fork_repo(
+                conn,
+                &git,
+                &source,
+                &owner,
+                &new_name,
+                private,
+                &principal.user,
+            )
         })
         .await;
     match forked {
