@@ -30,17 +30,8 @@ for arg in "$@"; do
 done
 
 WORK=$(mktemp -d "$BASE_DIR/grove-lineage-bench.XXXXXX")
-chmod 755 "$WORK"
-PG_DATA=
-cleanup() {
-    if [[ -n $PG_DATA ]]; then as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate stop >/dev/null 2>&1 || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-as_postgres() {
-    if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+trap 'stop_bench_postgres; rm -rf "$WORK"' EXIT
+source "$ROOT/bench/pg.sh"
 
 echo "building release binaries (grove, lineage_bench)…"
 cargo build --release --quiet -p grove-hub --bin grove -p grove-tests --bin lineage_bench
@@ -52,16 +43,7 @@ if ((DO_SQLITE)); then
 fi
 
 if ((DO_PG)); then
-    PG_BIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n1)")
-    [[ -x $PG_BIN/initdb ]] || { echo "PostgreSQL binaries not found (run scripts/test.sh once)" >&2; exit 2; }
-    mkdir -p "$WORK/pg"
-    if [[ $(id -u) == 0 ]]; then chown postgres:postgres "$WORK/pg"; fi
-    as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U grove --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
-    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w -t 60 \
-        -o "-p $PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-            -c shared_buffers=512MB -c work_mem=64MB" start >/dev/null
-    PG_DATA=$WORK/pg/data
-    "$BENCH" --grove "$GROVE" --database-url "postgres://grove@127.0.0.1:$PORT/postgres" \
-        --nodes "$NODES" --samples "$SAMPLES"
+    start_bench_postgres "$BASE_DIR"
+    "$BENCH" --grove "$GROVE" --database-url "$BENCH_PG_URL" --nodes "$NODES" --samples "$SAMPLES"
+    stop_bench_postgres
 fi

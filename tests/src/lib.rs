@@ -15,6 +15,7 @@
 //! [`database`](crate::database) for `GROVE_TEST_DATABASE`, `GROVE_TEST_POSTGRES_URL`,
 //! `GROVE_TEST_S3_ENDPOINT`, `GROVE_TEST_S3_BUCKET` and `GROVE_TEST_REQUIRE_SERVICES`.
 
+pub mod bench;
 pub mod checks;
 pub mod database;
 pub mod http;

@@ -12,14 +12,11 @@
 //! It prints figures and ratios; it is a benchmark, not a test.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use grove_tests::bench::{Conn, Rng, insert_rows, ms, percentile, start_server};
 
 struct Args {
     grove: String,
@@ -50,23 +47,6 @@ fn parse_args() -> anyhow::Result<Args> {
         bail!("usage: lineage_bench --grove BIN --database-url URL [--nodes N] [--samples S]");
     }
     Ok(a)
-}
-
-/// A small deterministic generator (xorshift), so both databases get the same DAG.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() % 1_000_000) as f64 / 1_000_000.0 < p
-    }
 }
 
 /// Node i's parents (indices < i) and relation. Node 0..BASES are roots; base 0 is the largest.
@@ -135,69 +115,6 @@ fn generate(n: usize) -> Dag {
         family.push(base as u32);
     }
     Dag { parents, relation }
-}
-
-enum Conn {
-    Sqlite(SqliteConnection),
-    Pg(PgConnection),
-}
-
-impl Conn {
-    fn open(url: &str) -> anyhow::Result<Conn> {
-        Ok(if url.starts_with("postgres") {
-            Conn::Pg(PgConnection::establish(url)?)
-        } else {
-            let path = url.trim_start_matches("sqlite://");
-            Conn::Sqlite(SqliteConnection::establish(path)?)
-        })
-    }
-    fn exec(&mut self, sql: &str) -> anyhow::Result<()> {
-        match self {
-            Conn::Sqlite(c) => c.batch_execute(sql)?,
-            Conn::Pg(c) => c.batch_execute(sql)?,
-        }
-        Ok(())
-    }
-    fn is_pg(&self) -> bool {
-        matches!(self, Conn::Pg(_))
-    }
-    /// Runs a query returning one BIGINT column; returns the rows.
-    fn ids(&mut self, sql: &str) -> anyhow::Result<Vec<i64>> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = BigInt)]
-            v: i64,
-        }
-        let rows: Vec<Row> = match self {
-            Conn::Sqlite(c) => diesel::sql_query(sql).load(c)?,
-            Conn::Pg(c) => diesel::sql_query(sql).load(c)?,
-        };
-        Ok(rows.into_iter().map(|r| r.v).collect())
-    }
-}
-
-/// Inserts rows in multi-row statements of `batch` rows.
-fn insert_rows(
-    conn: &mut Conn,
-    head: &str,
-    rows: impl Iterator<Item = String>,
-    batch: usize,
-) -> anyhow::Result<()> {
-    let mut buf = Vec::with_capacity(batch);
-    let flush = |conn: &mut Conn, buf: &mut Vec<String>| -> anyhow::Result<()> {
-        if !buf.is_empty() {
-            conn.exec(&format!("{head} VALUES {};", buf.join(",")))?;
-            buf.clear();
-        }
-        Ok(())
-    };
-    for r in rows {
-        buf.push(r);
-        if buf.len() == batch {
-            flush(conn, &mut buf)?;
-        }
-    }
-    flush(conn, &mut buf)
 }
 
 fn load(conn: &mut Conn, dag: &Dag) -> anyhow::Result<(usize, Duration)> {
@@ -298,52 +215,6 @@ fn load(conn: &mut Conn, dag: &Dag) -> anyhow::Result<(usize, Duration)> {
     conn.exec("COMMIT;")?;
     conn.exec("ANALYZE;")?;
     Ok((rows, started.elapsed()))
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server(
-    grove: &str,
-    url: &str,
-    data_dir: &std::path::Path,
-) -> anyhow::Result<(Server, String)> {
-    let mut child = Command::new(grove)
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--database-url")
-        .arg(url)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let server = Server(child);
-    for line in lines.by_ref() {
-        let line = line?;
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            let base = rest.trim().to_string();
-            std::thread::spawn(move || for _ in lines {});
-            return Ok((server, base));
-        }
-    }
-    bail!("grove serve did not report its address")
 }
 
 fn main() -> anyhow::Result<()> {
