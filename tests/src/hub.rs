@@ -727,7 +727,7 @@ fn spawn_serve(
 ) -> (Child, String, Arc<Mutex<Vec<String>>>) {
     let log_path = data_dir.join("hub.log");
     let log = File::create(&log_path).expect("cannot create hub.log");
-    let mut cmd = Command::new(&bin);
+    let mut cmd = Command::new(bin);
     cmd.arg("serve")
         .arg("--listen")
         .arg("127.0.0.1:0")

@@ -72,7 +72,7 @@ fn parse_args() -> anyhow::Result<Args> {
 /// One card: (name, license, lang, pipeline, body, downloads).
 fn card(i: usize) -> (String, &'static str, &'static str, String, u64) {
     let mut r = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-    r.next();
+    r.next_u64();
     let (domain, words) = DOMAINS[r.below(DOMAINS.len())];
     let (lang, lang_name) = LANGS[r.below(LANGS.len())];
     let license = LICENSES[r.below(LICENSES.len())];
