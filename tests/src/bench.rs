@@ -136,4 +136,3 @@ pub fn start_server(
     }
     bail!("grove serve did not report its address")
 }
-

@@ -18,27 +18,156 @@ use diesel::sql_types::Text;
 use grove_tests::bench::{Conn, Rng, insert_rows, ms, percentile, start_server};
 
 const DOMAINS: &[(&str, &[&str])] = &[
-    ("legal", &["contract", "statute", "court", "ruling", "compliance", "litigation", "clause"]),
-    ("medical", &["radiology", "clinical", "diagnosis", "patient", "oncology", "cardiology", "ehr"]),
-    ("finance", &["earnings", "market", "portfolio", "risk", "trading", "credit", "audit"]),
-    ("code", &["python", "rust", "javascript", "completion", "refactoring", "sql", "compiler"]),
-    ("chemistry", &["molecule", "reaction", "smiles", "catalyst", "synthesis", "polymer", "spectra"]),
-    ("biology", &["protein", "genome", "folding", "enzyme", "cell", "sequence", "antibody"]),
-    ("climate", &["emissions", "weather", "carbon", "forecast", "satellite", "drought", "energy"]),
-    ("education", &["tutoring", "homework", "curriculum", "exam", "lesson", "student", "grading"]),
-    ("support", &["ticket", "faq", "chatbot", "escalation", "refund", "helpdesk", "intent"]),
-    ("poetry", &["poem", "verse", "rhyme", "lyrics", "sonnet", "haiku", "meter"]),
+    (
+        "legal",
+        &[
+            "contract",
+            "statute",
+            "court",
+            "ruling",
+            "compliance",
+            "litigation",
+            "clause",
+        ],
+    ),
+    (
+        "medical",
+        &[
+            "radiology",
+            "clinical",
+            "diagnosis",
+            "patient",
+            "oncology",
+            "cardiology",
+            "ehr",
+        ],
+    ),
+    (
+        "finance",
+        &[
+            "earnings",
+            "market",
+            "portfolio",
+            "risk",
+            "trading",
+            "credit",
+            "audit",
+        ],
+    ),
+    (
+        "code",
+        &[
+            "python",
+            "rust",
+            "javascript",
+            "completion",
+            "refactoring",
+            "sql",
+            "compiler",
+        ],
+    ),
+    (
+        "chemistry",
+        &[
+            "molecule",
+            "reaction",
+            "smiles",
+            "catalyst",
+            "synthesis",
+            "polymer",
+            "spectra",
+        ],
+    ),
+    (
+        "biology",
+        &[
+            "protein", "genome", "folding", "enzyme", "cell", "sequence", "antibody",
+        ],
+    ),
+    (
+        "climate",
+        &[
+            "emissions",
+            "weather",
+            "carbon",
+            "forecast",
+            "satellite",
+            "drought",
+            "energy",
+        ],
+    ),
+    (
+        "education",
+        &[
+            "tutoring",
+            "homework",
+            "curriculum",
+            "exam",
+            "lesson",
+            "student",
+            "grading",
+        ],
+    ),
+    (
+        "support",
+        &[
+            "ticket",
+            "faq",
+            "chatbot",
+            "escalation",
+            "refund",
+            "helpdesk",
+            "intent",
+        ],
+    ),
+    (
+        "poetry",
+        &[
+            "poem", "verse", "rhyme", "lyrics", "sonnet", "haiku", "meter",
+        ],
+    ),
 ];
 const LANGS: &[(&str, &str)] = &[
-    ("en", "English"), ("de", "German"), ("fr", "French"), ("es", "Spanish"), ("zh", "Chinese"),
-    ("ja", "Japanese"), ("pt", "Portuguese"), ("ar", "Arabic"), ("hi", "Hindi"), ("sw", "Swahili"),
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("zh", "Chinese"),
+    ("ja", "Japanese"),
+    ("pt", "Portuguese"),
+    ("ar", "Arabic"),
+    ("hi", "Hindi"),
+    ("sw", "Swahili"),
 ];
-const LICENSES: &[&str] = &["mit", "apache-2.0", "cc-by-4.0", "llama3", "openrail", "gpl-3.0"];
-const FAMILIES: &[&str] = &["Llama", "Mistral", "Qwen2", "Gemma", "Phi", "Bert", "T5", "Falcon"];
+const LICENSES: &[&str] = &[
+    "mit",
+    "apache-2.0",
+    "cc-by-4.0",
+    "llama3",
+    "openrail",
+    "gpl-3.0",
+];
+const FAMILIES: &[&str] = &[
+    "Llama", "Mistral", "Qwen2", "Gemma", "Phi", "Bert", "T5", "Falcon",
+];
 const SIZES: &[&str] = &["125M", "350M", "1B", "3B", "7B", "13B", "70B"];
 const COMMON: &[&str] = &[
-    "model", "fine-tuned", "dataset", "evaluation", "benchmark", "training", "inference", "tokens",
-    "instruction", "chat", "base", "quantized", "adapter", "accuracy", "research", "production",
+    "model",
+    "fine-tuned",
+    "dataset",
+    "evaluation",
+    "benchmark",
+    "training",
+    "inference",
+    "tokens",
+    "instruction",
+    "chat",
+    "base",
+    "quantized",
+    "adapter",
+    "accuracy",
+    "research",
+    "production",
 ];
 
 struct Args {
@@ -50,7 +179,13 @@ struct Args {
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let mut a = Args { grove: String::new(), database_url: String::new(), cards: 100_000, clients: 16, queries: 20_000 };
+    let mut a = Args {
+        grove: String::new(),
+        database_url: String::new(),
+        cards: 100_000,
+        clients: 16,
+        queries: 20_000,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
@@ -64,7 +199,9 @@ fn parse_args() -> anyhow::Result<Args> {
         }
     }
     if a.grove.is_empty() || !a.database_url.starts_with("postgres") {
-        bail!("usage: search_bench --grove BIN --database-url postgres://… [--cards N] [--clients C] [--queries Q]");
+        bail!(
+            "usage: search_bench --grove BIN --database-url postgres://… [--cards N] [--clients C] [--queries Q]"
+        );
     }
     Ok(a)
 }
@@ -79,9 +216,15 @@ fn card(i: usize) -> (String, &'static str, &'static str, String, u64) {
     let family = FAMILIES[r.below(FAMILIES.len())];
     let size = SIZES[r.below(SIZES.len())];
     let name = format!("{family}-{size}-{domain}-{lang}-{i}");
-    let mut body = format!("# {family} {size} {domain}\n\nA {family} model fine-tuned for {domain} in {lang_name}. ");
+    let mut body = format!(
+        "# {family} {size} {domain}\n\nA {family} model fine-tuned for {domain} in {lang_name}. "
+    );
     for _ in 0..40 {
-        let w = if r.chance(0.5) { words[r.below(words.len())] } else { COMMON[r.below(COMMON.len())] };
+        let w = if r.chance(0.5) {
+            words[r.below(words.len())]
+        } else {
+            COMMON[r.below(COMMON.len())]
+        };
         body.push_str(w);
         body.push(' ');
     }
@@ -101,7 +244,8 @@ fn load(conn: &mut Conn, n: usize) -> anyhow::Result<()> {
     insert_rows(
         conn,
         "INSERT INTO accounts (id, kind, name, name_key, fullname, is_admin, created_at) OVERRIDING SYSTEM VALUE",
-        (1..=owners).map(|o| format!("({o}, 'org', 'org{o}', 'org{o}', '', FALSE, '2026-01-01 00:00:00')")),
+        (1..=owners)
+            .map(|o| format!("({o}, 'org', 'org{o}', 'org{o}', '', FALSE, '2026-01-01 00:00:00')")),
         1000,
     )?;
     insert_rows(
@@ -187,7 +331,11 @@ fn queries(count: usize) -> Vec<(String, String, String)> {
 }
 
 /// Runs `work(i)` for every query index from `clients` threads; returns (latencies ms, seconds).
-fn drive(clients: usize, total: usize, work: impl Fn(usize, usize) -> anyhow::Result<()> + Sync) -> anyhow::Result<(Vec<f64>, f64)> {
+fn drive(
+    clients: usize,
+    total: usize,
+    work: impl Fn(usize, usize) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<(Vec<f64>, f64)> {
     let next = AtomicUsize::new(0);
     let lat = Mutex::new(Vec::with_capacity(total));
     let started = Instant::now();
@@ -211,7 +359,8 @@ fn drive(clients: usize, total: usize, work: impl Fn(usize, usize) -> anyhow::Re
             }));
         }
         for h in handles {
-            h.join().map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+            h.join()
+                .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
         }
         Ok(())
     })?;
@@ -230,20 +379,35 @@ fn main() -> anyhow::Result<()> {
     let mut conn = Conn::open(&args.database_url)?;
     let t = Instant::now();
     load(&mut conn, n)?;
-    println!("[{n} cards] loaded into PostgreSQL in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "[{n} cards] loaded into PostgreSQL in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // Indexing: `grove reindex` reads the repos from the database and builds the index.
     let data = tempfile::tempdir()?;
     let t = Instant::now();
     let out = std::process::Command::new(&args.grove)
-        .args(["reindex", "--database-url", &args.database_url, "--data-dir"])
+        .args([
+            "reindex",
+            "--database-url",
+            &args.database_url,
+            "--data-dir",
+        ])
         .arg(data.path())
         .output()?;
     if !out.status.success() {
-        bail!("grove reindex failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "grove reindex failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("[{n} cards] grove reindex: {} -> {:.0} cards/s (goal >= 2000)", String::from_utf8_lossy(&out.stdout).trim(), n as f64 / secs);
+    println!(
+        "[{n} cards] grove reindex: {} -> {:.0} cards/s (goal >= 2000)",
+        String::from_utf8_lossy(&out.stdout).trim(),
+        n as f64 / secs
+    );
 
     // PostgreSQL full-text search over the same cards.
     let t = Instant::now();
@@ -259,14 +423,21 @@ fn main() -> anyhow::Result<()> {
          CREATE INDEX bench_fts_downloads ON bench_fts (downloads);
          ANALYZE bench_fts;",
     )?;
-    println!("[{n} cards] PostgreSQL tsvector + GIN built in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "[{n} cards] PostgreSQL tsvector + GIN built in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let (_server, base) = start_server(&args.grove, &args.database_url, data.path())?;
     let mix = queries(args.queries);
-    let http = reqwest::blocking::Client::builder().pool_max_idle_per_host(args.clients).build()?;
+    let http = reqwest::blocking::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
     // Warm-up: one pass over the first 500 queries on each side.
     for (path, _, _) in mix.iter().take(500) {
-        http.get(format!("{base}{path}")).send()?.error_for_status()?;
+        http.get(format!("{base}{path}"))
+            .send()?
+            .error_for_status()?;
     }
     let (mut lat, secs) = drive(args.clients, mix.len(), |_, i| {
         let r = http.get(format!("{base}{}", mix[i].0)).send()?;
@@ -278,7 +449,11 @@ fn main() -> anyhow::Result<()> {
     })?;
     let grove_qps = mix.len() as f64 / secs;
     let (g50, g99) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99));
-    println!("[{n} cards] grove over HTTP, {} clients, {} queries: p50 {g50:.2} ms, p99 {g99:.2} ms, {grove_qps:.0} queries/s (goals p50 < 2 ms, p99 < 30 ms)", args.clients, mix.len());
+    println!(
+        "[{n} cards] grove over HTTP, {} clients, {} queries: p50 {g50:.2} ms, p99 {g99:.2} ms, {grove_qps:.0} queries/s (goals p50 < 2 ms, p99 < 30 ms)",
+        args.clients,
+        mix.len()
+    );
 
     #[derive(QueryableByName)]
     struct Id {
@@ -290,16 +465,26 @@ fn main() -> anyhow::Result<()> {
         .map(|_| PgConnection::establish(&args.database_url).map(Mutex::new))
         .collect::<Result<_, _>>()?;
     for (_, sql, text) in mix.iter().take(500) {
-        let _: Vec<Id> = diesel::sql_query(sql).bind::<Text, _>(text).load(&mut *conns[0].lock().unwrap())?;
+        let _: Vec<Id> = diesel::sql_query(sql)
+            .bind::<Text, _>(text)
+            .load(&mut *conns[0].lock().unwrap())?;
     }
     let (mut lat, secs) = drive(args.clients, mix.len(), |c, i| {
         let (_, sql, text) = &mix[i];
-        let _: Vec<Id> = diesel::sql_query(sql).bind::<Text, _>(text).load(&mut *conns[c].lock().unwrap())?;
+        let _: Vec<Id> = diesel::sql_query(sql)
+            .bind::<Text, _>(text)
+            .load(&mut *conns[c].lock().unwrap())?;
         Ok(())
     })?;
     let pg_qps = mix.len() as f64 / secs;
     let (p50, p99) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99));
-    println!("[{n} cards] PostgreSQL full-text (direct SQL, no HTTP), {} clients: p50 {p50:.2} ms, p99 {p99:.2} ms, {pg_qps:.0} queries/s", args.clients);
-    println!("[{n} cards] throughput ratio grove/PostgreSQL: {:.1}x (goal >= 5x)", grove_qps / pg_qps);
+    println!(
+        "[{n} cards] PostgreSQL full-text (direct SQL, no HTTP), {} clients: p50 {p50:.2} ms, p99 {p99:.2} ms, {pg_qps:.0} queries/s",
+        args.clients
+    );
+    println!(
+        "[{n} cards] throughput ratio grove/PostgreSQL: {:.1}x (goal >= 5x)",
+        grove_qps / pg_qps
+    );
     Ok(())
 }
