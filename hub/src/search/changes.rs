@@ -36,3 +36,24 @@ pub fn since(conn: &mut DbConn, after: i64, limit: i64) -> ApiResult<Vec<(i64, i
         .select((search_changes::seq, search_changes::repo_id))
         .load(c))?)
 }
+
+/// The oldest position still in the log (`None` when empty).
+pub fn oldest(conn: &mut DbConn) -> ApiResult<Option<i64>> {
+    Ok(with_conn!(conn, |c| search_changes::table
+        .select(diesel::dsl::min(search_changes::seq))
+        .first(c))?)
+}
+
+/// Forgets changes older than `keep`; an index that falls further behind than that (a process
+/// stopped for longer) is rebuilt at its next start instead of replaying the log.
+/// The newest entry always stays, so the log's head position survives pruning.
+pub fn prune(conn: &mut DbConn, keep: chrono::Duration) -> ApiResult<usize> {
+    let cutoff = crate::time::now() - keep;
+    let newest = head(conn)?;
+    Ok(with_conn!(conn, |c| diesel::delete(
+        search_changes::table
+            .filter(search_changes::created_at.lt(cutoff))
+            .filter(search_changes::seq.lt(newest))
+    )
+    .execute(c))?)
+}

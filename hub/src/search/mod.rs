@@ -26,6 +26,9 @@ const REBUILD_PAGE: i64 = 2000;
 const FRESHNESS_WAIT: Duration = Duration::from_secs(3);
 /// How often an idle follower polls the log for changes made by other processes.
 const POLL: Duration = Duration::from_millis(250);
+/// How long the change log keeps entries, and how often it is pruned.
+const LOG_RETENTION_DAYS: i64 = 7;
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub struct SearchService {
     index: SearchIndex,
@@ -103,6 +106,23 @@ fn open_index(dir: &Path, db: &Db) -> anyhow::Result<(SearchIndex, i64)> {
         }
         other => other?,
     };
+    // An index whose position the log no longer reaches (pruned past it, or a log that was
+    // reset) cannot catch up by replaying: rebuild it.
+    let opened = match opened {
+        (index, Some(position)) => {
+            let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let head = changes::head(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let oldest = changes::oldest(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let replayable = position <= head && oldest.is_none_or(|o| o <= position + 1);
+            if replayable {
+                (index, Some(position))
+            } else {
+                tracing::info!(position, head, ?oldest, "search index is behind the retained log; rebuilding it");
+                (index, None)
+            }
+        }
+        other => other,
+    };
     match opened {
         (index, Some(position)) => Ok((index, position)),
         (index, None) => {
@@ -142,7 +162,17 @@ impl SearchService {
     /// Follows the change log forever: applies new changes within a poll interval, at once when
     /// woken by a local write.
     pub async fn follow(self: Arc<Self>) {
+        let mut last_prune = std::time::Instant::now();
         loop {
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = std::time::Instant::now();
+                let keep = chrono::Duration::days(LOG_RETENTION_DAYS);
+                match self.db.run(move |conn| changes::prune(conn, keep)).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "search change log pruned"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not prune the search change log"),
+                }
+            }
             if let Err(e) = self.catch_up().await {
                 tracing::warn!(error = %e, "search index update failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
