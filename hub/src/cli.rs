@@ -169,27 +169,15 @@ fn run_admin(command: Command) -> Result<(), Failure> {
             let db = Db::connect(&data.database()?)?;
             run_migrations(&mut db.get()?)?;
             let dir = data.data_dir.join("search");
-            let in_use = || {
-                Failure::Input(format!(
+            let Some(_lock) = crate::search::lock_index_dir(&dir)? else {
+                return Err(Failure::Input(format!(
                     "the search index in {} is in use by a running server; stop it first",
                     dir.display()
-                ))
+                )));
             };
-            // Probe the writer lock before removing anything a running server may be reading.
-            if let Err(e) = grove_indexer::search::SearchIndex::open_or_create(&dir)
-                && e.is_locked()
-            {
-                return Err(in_use());
-            }
             grove_indexer::search::SearchIndex::destroy(&dir).map_err(|e| anyhow::anyhow!(e))?;
-            let (index, _) =
-                grove_indexer::search::SearchIndex::open_or_create(&dir).map_err(|e| {
-                    if e.is_locked() {
-                        in_use()
-                    } else {
-                        Failure::Other(anyhow::anyhow!(e))
-                    }
-                })?;
+            let (index, _) = grove_indexer::search::SearchIndex::open_or_create(&dir)
+                .map_err(|e| anyhow::anyhow!(e))?;
             let started = std::time::Instant::now();
             let (_, count) = crate::search::rebuild(&index, &db)
                 .map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;

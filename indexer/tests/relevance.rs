@@ -98,8 +98,8 @@ fn card(
             parameters: Some(params),
             downloads,
             likes: downloads / 10,
-            created: 1_700_000_000 + id as i64 * 3600,
-            updated: 1_700_000_000 + id as i64 * 7200,
+            created: 1_700_000_000_000 + id as i64 * 3_600_000,
+            updated: 1_700_000_000_000 + id as i64 * 7_200_000,
             ..Default::default()
         },
         body: body.into(),

@@ -19,6 +19,10 @@ const MAX_ID_LEN: usize = 140;
 const MAX_REVISION_LEN: usize = 255;
 /// At most this many parents are taken from one commit; the rest are reported.
 pub const MAX_PARENTS: usize = 64;
+/// At most this many model entries of a merge recipe are read.
+pub const MAX_RECIPE_MODELS: usize = 256;
+/// At most this many warnings are kept per commit (a hostile card cannot flood them).
+pub const MAX_WARNINGS: usize = 50;
 
 /// Everything a commit holds that may declare lineage, already parsed (with limits) by the caller.
 #[derive(Debug, Default)]
@@ -212,7 +216,13 @@ pub fn declared_lineage(src: &Sources) -> Declared {
     if let Some(mk) = src.mergekit {
         let mut models = Vec::new();
         if let Some(list) = mk.get("models").and_then(Value::as_array) {
-            for m in list {
+            if list.len() > MAX_RECIPE_MODELS {
+                warnings.push(format!(
+                    "mergekit_config.yml lists {} models; the first {MAX_RECIPE_MODELS} are read",
+                    list.len()
+                ));
+            }
+            for m in list.iter().take(MAX_RECIPE_MODELS) {
                 let name = m.get("model").and_then(|v| match v {
                     Value::String(s) => Some(s.clone()),
                     // mergekit also accepts {model: {model: {path: …}}} forms.
@@ -328,6 +338,11 @@ pub fn declared_lineage(src: &Sources) -> Declared {
     let relation = stated.unwrap_or_else(|| infer_relation(src, parents.len()));
     if relation == Relation::Merge && parents.len() == 1 {
         warnings.push("relation is merge but only one parent is declared".into());
+    }
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - MAX_WARNINGS;
+        warnings.truncate(MAX_WARNINGS);
+        warnings.push(format!("… and {more} more warnings"));
     }
     Declared {
         parents,

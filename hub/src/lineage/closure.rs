@@ -111,6 +111,23 @@ pub fn is_ancestor(conn: &mut DbConn, ancestor: i64, descendant: i64) -> ApiResu
 /// Recomputes the closure rows of `start` and of all its descendants, after `start`'s current
 /// edges changed. Call inside the transaction that changed the edges.
 pub fn refresh(conn: &mut DbConn, start: i64) -> ApiResult<()> {
+    // `start` first, alone: its parents are never below it (no cycles), so their stored rows
+    // are current. When its ancestors, relation and visibility come out unchanged, nothing
+    // below it changes either, and the subtree is left alone (a commit that keeps the same
+    // parents costs a few queries, not a walk over every descendant).
+    let mut delta = CountDelta::default();
+    let mut start_anc: Ancestors = HashMap::new();
+    for p in current_parents(conn, start)? {
+        start_anc.entry(p).or_insert(1);
+        for (a, (d, _, _)) in stored_rows(conn, p)? {
+            let e = start_anc.entry(a).or_insert(d + 1);
+            *e = (*e).min(d + 1);
+        }
+    }
+    start_anc.remove(&start);
+    if !apply_node(conn, start, &start_anc, &mut delta)? {
+        return delta.apply(conn);
+    }
     // The subtree below `start` is defined by edges below it, which did not change.
     let below: Vec<i64> = with_conn!(conn, |c| lineage_closure::table
         .filter(lineage_closure::ancestor_id.eq(start))
@@ -167,9 +184,9 @@ pub fn refresh(conn: &mut DbConn, start: i64) -> ApiResult<()> {
     }
 
     let mut computed: HashMap<i64, Ancestors> = HashMap::new();
+    computed.insert(start, start_anc);
     let mut outside: HashMap<i64, Ancestors> = HashMap::new();
-    let mut delta = CountDelta::default();
-    for node in order {
+    for node in order.into_iter().filter(|n| *n != start) {
         let mut anc: Ancestors = HashMap::new();
         for p in parents.get(&node).into_iter().flatten() {
             let theirs = if let Some(a) = computed.get(p) {
@@ -200,13 +217,15 @@ pub fn refresh(conn: &mut DbConn, start: i64) -> ApiResult<()> {
     delta.apply(conn)
 }
 
-/// Writes the difference between the stored ancestor rows of `node` and `anc`.
+/// Writes the difference between the stored ancestor rows of `node` and `anc`; true when
+/// anything changed.
 fn apply_node(
     conn: &mut DbConn,
     node: i64,
     anc: &Ancestors,
     delta: &mut CountDelta,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
+    let mut changed = false;
     let relation = node_relation(conn, node)?.unwrap_or_else(|| "none".into());
     let private: bool = with_conn!(conn, |c| repos::table
         .find(node)
@@ -219,6 +238,7 @@ fn apply_node(
         match anc.get(a) {
             Some(nd) if nd == d && *rel == relation && *was_private == private => {}
             Some(nd) => {
+                changed = true;
                 with_conn!(conn, |c| diesel::update(
                     lineage_closure::table.find((*a, node))
                 )
@@ -264,12 +284,13 @@ fn apply_node(
             delta.add(*a, &relation, *d, 1);
         }
     }
+    changed |= !new_rows.is_empty();
     for chunk in new_rows.chunks(200) {
         with_conn!(conn, |c| diesel::insert_into(lineage_closure::table)
             .values(chunk)
             .execute(c))?;
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Records a visibility change of `node` in the closure rows and the counts above it.
@@ -298,6 +319,26 @@ pub fn detach(conn: &mut DbConn, node: i64) -> ApiResult<()> {
         .select(lineage_edges::child_repo_id)
         .distinct()
         .load(c))?;
+    let was_private: bool = with_conn!(conn, |c| repos::table
+        .find(node)
+        .select(repos::private)
+        .first(c)
+        .optional())?
+    .unwrap_or(true);
+    if was_private {
+        // A deleted private parent stays unnamed: its name, commit and the evidence about its
+        // weights were never visible to everyone who can see the children.
+        with_conn!(conn, |c| diesel::update(
+            lineage_edges::table.filter(lineage_edges::parent_repo_id.eq(node))
+        )
+        .set((
+            lineage_edges::parent_name.eq(""),
+            lineage_edges::parent_commit.eq(None::<String>),
+            lineage_edges::evidence.eq("{}"),
+            lineage_edges::verification.eq("unverified"),
+        ))
+        .execute(c))?;
+    }
     with_conn!(conn, |c| diesel::update(
         lineage_edges::table.filter(lineage_edges::parent_repo_id.eq(node))
     )
@@ -316,6 +357,18 @@ pub fn detach(conn: &mut DbConn, node: i64) -> ApiResult<()> {
         // A child that is not below `node` any more after the refresh has no stored rows
         // through it; refreshing it is cheap and keeps its relation row current.
         refresh(conn, child)?;
+    }
+    Ok(())
+}
+
+/// Serialises every change to the closure and counts across processes: on PostgreSQL an
+/// advisory lock held to the end of the transaction (two transactions refreshing overlapping
+/// subtrees, or a refresh racing a visibility change, would otherwise each miss the other's
+/// rows); on SQLite the write transaction (`BEGIN IMMEDIATE`) already serialises writers.
+pub fn lock(conn: &mut DbConn) -> ApiResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        use diesel::connection::SimpleConnection;
+        (&mut **c).batch_execute("SELECT pg_advisory_xact_lock(7419001)")?;
     }
     Ok(())
 }

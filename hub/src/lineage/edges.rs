@@ -53,6 +53,7 @@ fn insert(conn: &mut DbConn, child: i64, child_commit: &str, e: &NewEdge) -> Api
 
 /// The fork edge of a new fork (inside the transaction that creates the fork).
 pub fn add_fork_edge(conn: &mut DbConn, child: i64, commit: &str, e: &NewEdge) -> ApiResult<()> {
+    closure::lock(conn)?;
     insert(conn, child, commit, e)?;
     closure::refresh(conn, child)?;
     refresh_tags(conn, child)
@@ -78,6 +79,8 @@ pub fn replace_declared(
     child_commit: &str,
     edges: &[NewEdge],
 ) -> ApiResult<()> {
+    closure::lock(conn)?;
+    let before = current_parent_set(conn, child)?;
     with_conn!(conn, |c| diesel::update(
         lineage_edges::table
             .filter(lineage_edges::child_repo_id.eq(child))
@@ -89,8 +92,27 @@ pub fn replace_declared(
     for e in edges {
         insert(conn, child, child_commit, e)?;
     }
-    closure::refresh(conn, child)?;
-    refresh_tags(conn, child)
+    if current_parent_set(conn, child)? != before {
+        closure::refresh(conn, child)?;
+        refresh_tags(conn, child)?;
+    }
+    Ok(())
+}
+
+/// (parent, relation, position) of the current edges: when a new commit declares the same, the
+/// closure, counts and tags need no work.
+fn current_parent_set(conn: &mut DbConn, child: i64) -> ApiResult<Vec<(Option<i64>, String, i32)>> {
+    let mut rows: Vec<(Option<i64>, String, i32)> = with_conn!(conn, |c| lineage_edges::table
+        .filter(lineage_edges::child_repo_id.eq(child))
+        .filter(lineage_edges::is_current.eq(true))
+        .select((
+            lineage_edges::parent_repo_id,
+            lineage_edges::relation,
+            lineage_edges::position,
+        ))
+        .load(c))?;
+    rows.sort();
+    Ok(rows)
 }
 
 /// Rewrites `repos.lineage_tags` of `child` from its current edges to public parents:
@@ -135,6 +157,7 @@ pub fn children_of(conn: &mut DbConn, parent: i64) -> ApiResult<Vec<i64>> {
 
 /// Called inside the transaction that changes a repo's visibility.
 pub fn on_visibility_change(conn: &mut DbConn, repo: i64, private: bool) -> ApiResult<()> {
+    closure::lock(conn)?;
     closure::set_private(conn, repo, private)?;
     for child in children_of(conn, repo)? {
         refresh_tags(conn, child)?;
@@ -144,6 +167,7 @@ pub fn on_visibility_change(conn: &mut DbConn, repo: i64, private: bool) -> ApiR
 
 /// Called inside the transaction that deletes a repo, before its row goes.
 pub fn on_delete(conn: &mut DbConn, repo: i64) -> ApiResult<()> {
+    closure::lock(conn)?;
     let children = children_of(conn, repo)?;
     closure::detach(conn, repo)?;
     for child in children {

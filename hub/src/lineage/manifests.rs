@@ -71,15 +71,18 @@ pub fn store(
         if find_file(conn, oid)?.is_some() {
             return Ok(());
         }
+        // Two scanners of the same content may race: the first insert wins, the other's
+        // rows are dropped by the conflict clauses.
         let (count, params, dtypes, metadata, error) = match scanned {
             Ok(m) => {
                 let mut by_dtype: BTreeMap<&str, u64> = BTreeMap::new();
                 for t in &m.tensors {
-                    *by_dtype.entry(&t.dtype).or_default() += numel(t);
+                    let n = by_dtype.entry(&t.dtype).or_default();
+                    *n = n.saturating_add(numel(t));
                 }
                 (
                     m.tensors.len() as i64,
-                    m.parameter_count as i64,
+                    m.parameter_count.min(i64::MAX as u64) as i64,
                     serde_json::to_string(&by_dtype).unwrap_or_default(),
                     serde_json::to_string(&m.metadata).unwrap_or_default(),
                     None,
@@ -87,7 +90,7 @@ pub fn store(
             }
             Err(e) => (0, 0, "{}".into(), "{}".into(), Some(e.clone())),
         };
-        with_conn!(conn, |c| diesel::insert_into(weight_files::table)
+        let inserted = with_conn!(conn, |c| diesel::insert_into(weight_files::table)
             .values((
                 weight_files::oid.eq(oid),
                 weight_files::format.eq(format.as_str()),
@@ -99,7 +102,11 @@ pub fn store(
                 weight_files::error.eq(&error),
                 weight_files::created_at.eq(crate::time::now()),
             ))
+            .on_conflict_do_nothing()
             .execute(c))?;
+        if inserted == 0 {
+            return Ok(());
+        }
         if let Ok(m) = scanned {
             let rows: Vec<_> = m
                 .tensors
@@ -120,6 +127,7 @@ pub fn store(
             for chunk in rows.chunks(100) {
                 with_conn!(conn, |c| diesel::insert_into(tensors::table)
                     .values(chunk)
+                    .on_conflict_do_nothing()
                     .execute(c))?;
             }
         }
@@ -127,8 +135,16 @@ pub fn store(
     })
 }
 
+/// Elements of a tensor; checked, since shapes come from untrusted headers (a zero dimension
+/// makes it 0 whatever the others).
 fn numel(t: &TensorEntry) -> u64 {
-    t.shape.iter().product::<u64>()
+    if t.shape.contains(&0) {
+        return 0;
+    }
+    t.shape
+        .iter()
+        .try_fold(1u64, |acc, d| acc.checked_mul(*d))
+        .unwrap_or(u64::MAX)
 }
 
 /// Samples are stored as JSON numbers; non-finite values become null and read back as NaN.
@@ -224,22 +240,15 @@ pub fn link_commit(
     files: &[(String, String)],
 ) -> ApiResult<()> {
     for (path, oid) in files {
-        let exists: i64 = with_conn!(conn, |c| commit_weight_files::table
-            .filter(commit_weight_files::repo_id.eq(repo_id))
-            .filter(commit_weight_files::commit_id.eq(commit))
-            .filter(commit_weight_files::path.eq(path))
-            .count()
-            .get_result(c))?;
-        if exists == 0 {
-            with_conn!(conn, |c| diesel::insert_into(commit_weight_files::table)
-                .values((
-                    commit_weight_files::repo_id.eq(repo_id),
-                    commit_weight_files::commit_id.eq(commit),
-                    commit_weight_files::path.eq(path),
-                    commit_weight_files::file_oid.eq(oid),
-                ))
-                .execute(c))?;
-        }
+        with_conn!(conn, |c| diesel::insert_into(commit_weight_files::table)
+            .values((
+                commit_weight_files::repo_id.eq(repo_id),
+                commit_weight_files::commit_id.eq(commit),
+                commit_weight_files::path.eq(path),
+                commit_weight_files::file_oid.eq(oid),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
     }
     Ok(())
 }

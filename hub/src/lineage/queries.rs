@@ -149,7 +149,12 @@ pub fn edges_of(
         let child_name = names.get(&child).map(|n| n.0.clone()).unwrap_or_default();
         let parent_info = parent.and_then(|p| names.get(&p));
         let (parent_id, available, reason) = match parent_info {
-            None => (Some(parent_name), false, Some("deleted".to_string())),
+            // A deleted parent keeps its declared name, unless it was private (then blank).
+            None => (
+                Some(parent_name).filter(|n| !n.is_empty()),
+                false,
+                Some("deleted".to_string()),
+            ),
             Some((name, owner, private)) if viewer.can_see(*owner, *private) => {
                 (Some(name.clone()), true, None)
             }
@@ -460,7 +465,13 @@ pub fn merge_base(
     };
     let ua = up(conn, a)?;
     let ub = up(conn, b)?;
-    let common: Vec<i64> = ua.keys().filter(|k| ub.contains_key(k)).copied().collect();
+    let candidates: Vec<i64> = ua.keys().filter(|k| ub.contains_key(k)).copied().collect();
+    // Only what the viewer may see takes part: a hidden ancestor neither shows nor hides others.
+    let names = repo_names(conn, &candidates)?;
+    let common: Vec<i64> = candidates
+        .into_iter()
+        .filter(|c| names.get(c).is_some_and(|(_, o, p)| viewer.can_see(*o, *p)))
+        .collect();
     if common.is_empty() {
         return Ok(Vec::new());
     }
@@ -471,11 +482,9 @@ pub fn merge_base(
         .select((lineage_closure::ancestor_id, lineage_closure::descendant_id))
         .load(c))?;
     let dominated: HashSet<i64> = rows.into_iter().map(|(anc, _)| anc).collect();
-    let names = repo_names(conn, &common)?;
     let mut best: Vec<(i64, i32, i32)> = common
         .into_iter()
         .filter(|c| !dominated.contains(c))
-        .filter(|c| names.get(c).is_some_and(|(_, o, p)| viewer.can_see(*o, *p)))
         .map(|c| (c, ua[&c], ub[&c]))
         .collect();
     best.sort_by_key(|(id, da, db)| (da + db, *id));

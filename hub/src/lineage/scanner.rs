@@ -130,22 +130,29 @@ impl Scanner {
             .db
             .run(move |conn| manifests::commit_files(conn, repo_id, &c))
             .await?;
-        let gguf_meta: Vec<BTreeMap<String, String>> = weight_files
-            .iter()
-            .filter(|(_, f)| f.format == "gguf" && f.error.is_none())
-            .map(|(_, f)| serde_json::from_str(&f.metadata).unwrap_or_default())
-            .collect();
-        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
-        let declared = declared_lineage(&Sources {
-            card: side.card.as_ref(),
-            mergekit: side.mergekit.as_ref(),
-            adapter_config: side.adapter_config.as_ref(),
-            config: side.config.as_ref(),
-            gguf_metadata: gguf_meta.iter().collect(),
-            paths,
-        });
+        // Parsing metadata and declarations is CPU work on untrusted input: off the executor.
+        let entries_for_decl = entries.clone();
+        let (declared, summary, side) = tokio::task::spawn_blocking(move || {
+            let gguf_meta: Vec<BTreeMap<String, String>> = weight_files
+                .iter()
+                .filter(|(_, f)| f.format == "gguf" && f.error.is_none())
+                .map(|(_, f)| serde_json::from_str(&f.metadata).unwrap_or_default())
+                .collect();
+            let paths: Vec<&str> = entries_for_decl.iter().map(|e| e.path.as_str()).collect();
+            let declared = declared_lineage(&Sources {
+                card: side.card.as_ref(),
+                mergekit: side.mergekit.as_ref(),
+                adapter_config: side.adapter_config.as_ref(),
+                config: side.config.as_ref(),
+                gguf_metadata: gguf_meta.iter().collect(),
+                paths,
+            });
+            let summary = manifests::summary(&weight_files);
+            (declared, summary, side)
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
         warnings.extend(declared.warnings.iter().cloned());
-        let summary = manifests::summary(&weight_files);
 
         // A fork's first commit is its source's commit: its lineage is the fork edge.
         let fork_commit = self
@@ -262,8 +269,23 @@ impl Scanner {
                     // Only the scan of the current head may set the current edges: scans of
                     // older commits finishing late must not overwrite newer lineage.
                     let head = find_repo_by_id(conn, repo_id)?.and_then(|r| r.repo.head_commit);
+                    let mut warnings = warnings;
                     if apply && head.as_deref() == Some(commit_s.as_str()) {
-                        edges::replace_declared(conn, repo_id, &commit_s, &new_edges)?;
+                        // Cycles are checked again under the lineage lock: another process
+                        // may have added the reverse edge since the check above.
+                        closure::lock(conn)?;
+                        let mut kept = Vec::with_capacity(new_edges.len());
+                        for e in new_edges {
+                            if closure::is_ancestor(conn, repo_id, e.parent_repo_id)? {
+                                warnings.push(format!(
+                                    "base model {} descends from this model; the edge would make a cycle and was refused",
+                                    e.parent_name
+                                ));
+                            } else {
+                                kept.push(e);
+                            }
+                        }
+                        edges::replace_declared(conn, repo_id, &commit_s, &kept)?;
                     }
                     scans::finish(conn, repo_id, &commit_s, &summary, &warnings)
                 })

@@ -57,8 +57,12 @@ pub fn claim_next(conn: &mut DbConn) -> ApiResult<Option<Claim>> {
         let Some((repo_id, commit, attempts)) = row else {
             return Ok(None);
         };
-        with_conn!(conn, |c| diesel::update(
-            commit_scans::table.find((repo_id, &commit))
+        // `attempts` is the compare-and-swap token: on PostgreSQL another process may claim
+        // the same row between the select and this update; only one update matches.
+        let claimed = with_conn!(conn, |c| diesel::update(
+            commit_scans::table
+                .find((repo_id, &commit))
+                .filter(commit_scans::attempts.eq(attempts))
         )
         .set((
             commit_scans::state.eq("running"),
@@ -66,6 +70,9 @@ pub fn claim_next(conn: &mut DbConn) -> ApiResult<Option<Claim>> {
             commit_scans::attempts.eq(attempts + 1),
         ))
         .execute(c))?;
+        if claimed == 0 {
+            return Ok(None);
+        }
         Ok(Some(Claim {
             repo_id,
             commit,

@@ -27,13 +27,21 @@ pub fn head(conn: &mut DbConn) -> ApiResult<i64> {
     Ok(max.unwrap_or(0))
 }
 
-/// Up to `limit` changes after `after`: (seq, repo id), oldest first.
-pub fn since(conn: &mut DbConn, after: i64, limit: i64) -> ApiResult<Vec<(i64, i64)>> {
+/// Up to `limit` changes after `after`: (seq, repo id, created at), oldest first.
+pub fn since(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Vec<(i64, i64, chrono::NaiveDateTime)>> {
     Ok(with_conn!(conn, |c| search_changes::table
         .filter(search_changes::seq.gt(after))
         .order(search_changes::seq.asc())
         .limit(limit)
-        .select((search_changes::seq, search_changes::repo_id))
+        .select((
+            search_changes::seq,
+            search_changes::repo_id,
+            search_changes::created_at,
+        ))
         .load(c))?)
 }
 

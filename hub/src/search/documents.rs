@@ -111,8 +111,8 @@ fn build(conn: &mut DbConn, rows: Vec<(Repo, Account)>) -> ApiResult<Vec<(Search
                 parameters: params.get(&repo.id).copied(),
                 downloads: repo.downloads.max(0) as u64,
                 likes: repo.likes.max(0) as u64,
-                created: repo.created_at.and_utc().timestamp(),
-                updated: repo.updated_at.and_utc().timestamp(),
+                created: repo.created_at.and_utc().timestamp_millis(),
+                updated: repo.updated_at.and_utc().timestamp_millis(),
                 ..Default::default()
             }
             .with_card(&card);

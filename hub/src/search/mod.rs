@@ -26,6 +26,10 @@ const REBUILD_PAGE: i64 = 2000;
 const FRESHNESS_WAIT: Duration = Duration::from_secs(3);
 /// How often an idle follower polls the log for changes made by other processes.
 const POLL: Duration = Duration::from_millis(250);
+/// A gap in the log's positions is a transaction still in flight (PostgreSQL hands out
+/// positions at insert, rows appear at commit) or one that rolled back; after this long it is
+/// taken as rolled back and passed.
+const GAP_PATIENCE_SECS: i64 = 600;
 /// How long the change log keeps entries, and how often it is pruned.
 const LOG_RETENTION_DAYS: i64 = 7;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -33,7 +37,12 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub struct SearchService {
     index: SearchIndex,
     db: Db,
+    /// The log position the index includes: every change up to it is applied.
     applied: watch::Sender<i64>,
+    /// Changes above `applied` already applied, seen past a gap in the log.
+    beyond: std::sync::Mutex<BTreeSet<i64>>,
+    /// Ownership of the shared index directory (`None` with a private one).
+    _dir_lock: Option<std::fs::File>,
     wake: Notify,
 }
 
@@ -78,33 +87,77 @@ pub fn rebuild(index: &SearchIndex, db: &Db) -> ApiResult<(i64, u64)> {
     Ok((position, count))
 }
 
-/// Opens the index in `dir` (another directory when a second process on this machine holds
-/// that one), rebuilding it when it is new, unreadable or of another schema.
-fn open_index(dir: &Path, db: &Db) -> anyhow::Result<(SearchIndex, i64)> {
-    let attempt = |dir: &Path| -> Result<(SearchIndex, Option<i64>), IndexError> {
-        match SearchIndex::open_or_create(dir) {
-            Ok(x) => Ok(x),
-            Err(e) if e.is_locked() => Err(e),
-            Err(e) => {
-                tracing::warn!(error = %e, dir = %dir.display(), "search index unusable; rebuilding it");
-                SearchIndex::destroy(dir)?;
-                SearchIndex::open_or_create(dir)
-            }
+/// Takes the lock that makes this process the owner of `dir` (`<dir>.lock`, released when the
+/// returned file is dropped, including when the process dies). `None` when another process
+/// holds it.
+pub fn lock_index_dir(dir: &Path) -> anyhow::Result<Option<std::fs::File>> {
+    let path = dir.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::anyhow!("cannot lock {}: {e}", path.display()))
         }
+    }
+}
+
+/// Private index directories (`<dir>.<pid>`) of processes that are gone.
+fn remove_stale_private_dirs(dir: &Path) {
+    let (Some(parent), Some(base)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
+    else {
+        return;
     };
-    let opened = match attempt(dir) {
-        Err(e) if e.is_locked() => {
-            // Another serve process on this machine uses the shared directory: keep our own.
-            let own = dir.with_file_name(format!(
-                "{}.{}",
-                dir.file_name().and_then(|n| n.to_str()).unwrap_or("search"),
-                std::process::id()
-            ));
-            tracing::info!(dir = %own.display(), "search index in use by another process; using a private one");
-            SearchIndex::destroy(&own)?;
-            attempt(&own)?
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(base))
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
-        other => other?,
+    }
+}
+
+/// Opens the index in `dir` when this process owns it (another serve process on this machine
+/// owning it: a private `<dir>.<pid>`, rebuilt), rebuilding it when it is new, unreadable, of
+/// another schema, or behind what the log still holds.
+fn open_index(dir: &Path, db: &Db) -> anyhow::Result<(SearchIndex, i64, Option<std::fs::File>)> {
+    let lock = lock_index_dir(dir)?;
+    let dir = if lock.is_some() {
+        remove_stale_private_dirs(dir);
+        dir.to_path_buf()
+    } else {
+        let own = dir.with_file_name(format!(
+            "{}.{}",
+            dir.file_name().and_then(|n| n.to_str()).unwrap_or("search"),
+            std::process::id()
+        ));
+        tracing::info!(dir = %own.display(), "search index in use by another process; using a private one");
+        SearchIndex::destroy(&own)?;
+        own
+    };
+    // Only the owner gets here with the shared directory, so destroying it is safe.
+    let opened = match SearchIndex::open_or_create(&dir) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %dir.display(), "search index unusable; rebuilding it");
+            SearchIndex::destroy(&dir)?;
+            SearchIndex::open_or_create(&dir)?
+        }
     };
     // An index whose position the log no longer reaches (pruned past it, or a log that was
     // reset) cannot catch up by replaying: rebuild it.
@@ -117,14 +170,19 @@ fn open_index(dir: &Path, db: &Db) -> anyhow::Result<(SearchIndex, i64)> {
             if replayable {
                 (index, Some(position))
             } else {
-                tracing::info!(position, head, ?oldest, "search index is behind the retained log; rebuilding it");
+                tracing::info!(
+                    position,
+                    head,
+                    ?oldest,
+                    "search index is behind the retained log; rebuilding it"
+                );
                 (index, None)
             }
         }
         other => other,
     };
     match opened {
-        (index, Some(position)) => Ok((index, position)),
+        (index, Some(position)) => Ok((index, position, lock)),
         (index, None) => {
             let started = std::time::Instant::now();
             let (position, count) = rebuild(&index, db).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -133,7 +191,7 @@ fn open_index(dir: &Path, db: &Db) -> anyhow::Result<(SearchIndex, i64)> {
                 seconds = started.elapsed().as_secs_f64(),
                 "search index built"
             );
-            Ok((index, position))
+            Ok((index, position, lock))
         }
     }
 }
@@ -143,13 +201,15 @@ impl SearchService {
     /// keep it current.
     pub async fn open(db: Db, dir: PathBuf) -> anyhow::Result<Arc<SearchService>> {
         let db2 = db.clone();
-        let (index, position) =
+        let (index, position, dir_lock) =
             tokio::task::spawn_blocking(move || open_index(&dir, &db2)).await??;
         let (applied, _) = watch::channel(position);
         Ok(Arc::new(SearchService {
             index,
             db,
             applied,
+            beyond: std::sync::Mutex::new(BTreeSet::new()),
+            _dir_lock: dir_lock,
             wake: Notify::new(),
         }))
     }
@@ -188,10 +248,33 @@ impl SearchService {
                 .db
                 .run(move |conn| changes::since(conn, after, BATCH))
                 .await?;
-            let Some(&(last, _)) = batch.last() else {
+            if batch.is_empty() {
                 return Ok(());
+            }
+            // Apply what was not applied yet (past a gap, rows may have been applied before).
+            let new_rows: Vec<(i64, i64)> = {
+                let beyond = self.beyond.lock().unwrap_or_else(|p| p.into_inner());
+                batch
+                    .iter()
+                    .filter(|(seq, _, _)| !beyond.contains(seq))
+                    .map(|(seq, id, _)| (*seq, *id))
+                    .collect()
             };
-            let ids: Vec<i64> = batch
+            // The new position: the end of the gap-free run from `after`, passing gaps old
+            // enough to be rolled-back transactions.
+            let now = crate::time::now();
+            let mut position = after;
+            for (seq, _, created) in &batch {
+                if *seq == position + 1 || (now - *created).num_seconds() > GAP_PATIENCE_SECS {
+                    position = *seq;
+                } else {
+                    break;
+                }
+            }
+            if new_rows.is_empty() && position == after {
+                return Ok(()); // waiting for a transaction in flight to commit
+            }
+            let ids: Vec<i64> = new_rows
                 .iter()
                 .map(|(_, id)| *id)
                 .collect::<BTreeSet<_>>()
@@ -211,12 +294,22 @@ impl SearchService {
             let me = self.clone();
             tokio::task::spawn_blocking(move || {
                 me.index.apply(&docs, &deleted)?;
-                me.index.commit(last)
+                me.index.commit(position)
             })
             .await
             .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?
             .map_err(index_error)?;
-            self.applied.send_replace(last);
+            {
+                let mut beyond = self.beyond.lock().unwrap_or_else(|p| p.into_inner());
+                beyond.extend(
+                    new_rows
+                        .iter()
+                        .map(|(seq, _)| *seq)
+                        .filter(|s| *s > position),
+                );
+                beyond.retain(|s| *s > position);
+            }
+            self.applied.send_replace(position);
         }
     }
 

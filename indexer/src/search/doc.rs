@@ -32,7 +32,7 @@ pub struct SearchDoc {
     pub parameters: Option<u64>,
     pub downloads: u64,
     pub likes: u64,
-    /// Unix seconds.
+    /// Unix milliseconds (second resolution would tie repos changed in the same second).
     pub created: i64,
     pub updated: i64,
     /// Eval scores (`task -> score`), when present.

@@ -450,8 +450,8 @@ impl SearchIndex {
 pub fn trending_score(d: &SearchDoc) -> f64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|t| t.as_secs() as i64)
+        .map(|t| t.as_millis() as i64)
         .unwrap_or(0);
-    let age_days = ((now - d.updated).max(0) as f64) / 86_400.0;
+    let age_days = ((now - d.updated).max(0) as f64) / 86_400_000.0;
     (d.downloads as f64 + 10.0 * d.likes as f64) / (age_days + 2.0).powf(1.5)
 }

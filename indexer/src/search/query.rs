@@ -75,6 +75,7 @@ pub struct SearchRequest {
     pub tags: Vec<String>,
     pub facets: Vec<FacetFilter>,
     pub parameters: (Option<u64>, Option<u64>),
+    /// Ranges in unix milliseconds, inclusive.
     pub created: (Option<i64>, Option<i64>),
     pub updated: (Option<i64>, Option<i64>),
     pub sort: Sort,

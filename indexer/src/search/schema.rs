@@ -8,7 +8,7 @@ use tantivy::schema::{
 use super::analyzer::NAME_TOKENIZER;
 
 /// Bump when the schema or analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {

@@ -8,3 +8,4 @@ CREATE TABLE search_changes (
     repo_id BIGINT NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+CREATE INDEX search_changes_created ON search_changes (created_at);

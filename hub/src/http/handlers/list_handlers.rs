@@ -288,6 +288,12 @@ async fn run_search(
     let results = state.search.search(req).await?;
     let ids: Vec<i64> = results.hits.iter().map(|h| h.repo_id as i64).collect();
     let repos = state.db.run(move |conn| repos_in_order(conn, &ids)).await?;
+    // The index may lag a visibility change (the freshness wait is bounded): the database row
+    // has the last word, so a repo made private a moment ago is never listed to others.
+    let repos = repos
+        .into_iter()
+        .filter(|r| r.repo.kind() == kind && viewer.can_see(r.owner.id, r.repo.private))
+        .collect();
     Ok((repos, results))
 }
 
