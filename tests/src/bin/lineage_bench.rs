@@ -335,7 +335,9 @@ fn main() -> anyhow::Result<()> {
     let raw_count = match raw {
         Ok(v) => v[0],
         Err(e) => {
-            println!("[{backend}] raw recursive traversal of the largest base did not finish: {e} (after {f50:.0} ms)");
+            println!(
+                "[{backend}] raw recursive traversal of the largest base did not finish: {e} (after {f50:.0} ms)"
+            );
             counted
         }
     };
