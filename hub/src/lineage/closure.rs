@@ -368,7 +368,7 @@ pub fn detach(conn: &mut DbConn, node: i64) -> ApiResult<()> {
 pub fn lock(conn: &mut DbConn) -> ApiResult<()> {
     if let DbConn::Postgres(c) = conn {
         use diesel::connection::SimpleConnection;
-        (&mut **c).batch_execute("SELECT pg_advisory_xact_lock(7419001)")?;
+        (**c).batch_execute("SELECT pg_advisory_xact_lock(7419001)")?;
     }
     Ok(())
 }
