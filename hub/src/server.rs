@@ -76,6 +76,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(errors::json_config())
             .app_data(errors::path_config())
             .app_data(errors::query_config())
+            .wrap(middleware::from_fn(crate::http::write_epoch::note_writes))
             .wrap(middleware::from_fn(track))
             .wrap(
                 middleware::DefaultHeaders::new()

@@ -181,7 +181,6 @@ fn a_second_server_over_the_same_database_keeps_its_own_index_current() {
             .unwrap()
     };
     assert_eq!(ids(&on_sibling("q=legal")), ["alice/lex-de"]);
-    // A write through the first server is visible through the second at once.
     create(&hub, &token, "fresh-model", false);
     hub.commit_files(
         &token,
@@ -191,6 +190,15 @@ fn a_second_server_over_the_same_database_keeps_its_own_index_current() {
             card("license: mit", "Kazoo music transcription."),
         )],
     );
+    // The second server follows the change log: it sees the write within a second.
+    let started = std::time::Instant::now();
+    while ids(&on_sibling("q=kazoo")).is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "not indexed within a second"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert_eq!(ids(&on_sibling("q=kazoo")), ["alice/fresh-model"]);
 }
 

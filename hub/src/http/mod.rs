@@ -13,5 +13,6 @@ pub mod query;
 pub mod repo_lookup;
 pub mod routes;
 pub mod state;
+pub mod write_epoch;
 
 pub use state::AppState;

@@ -27,7 +27,8 @@ pub struct Repo {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub lineage_tags: Option<String>,
-    pub card_body: Option<String>,
+    // `card_body` (up to 64 KiB) is left out on purpose: only indexing and forks read it
+    // (`card_body_of`), and listings load many rows.
 }
 
 impl Repo {
@@ -90,6 +91,16 @@ pub fn find_repo(
         .first(c)
         .optional())?;
     Ok(row.map(|(repo, owner)| OwnedRepo { repo, owner }))
+}
+
+/// The stored card body of a repo (for indexing and forks).
+pub fn card_body_of(conn: &mut DbConn, id: i64) -> ApiResult<Option<String>> {
+    Ok(with_conn!(conn, |c| repos::table
+        .find(id)
+        .select(repos::card_body)
+        .first::<Option<String>>(c)
+        .optional())?
+    .flatten())
 }
 
 /// The card as the repo row keeps it: front matter as JSON text, body as Markdown.

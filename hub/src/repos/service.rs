@@ -194,7 +194,7 @@ pub fn fork_repo(
         let head = head.to_string();
         let card = super::model::StoredCard {
             data: source.repo.card_data.clone(),
-            body: source.repo.card_body.clone(),
+            body: super::model::card_body_of(conn, source.repo.id)?,
         };
         super::model::record_head(conn, repo.id, &head, card)?;
         crate::lineage::edges::add_fork_edge(
@@ -223,7 +223,6 @@ pub fn fork_repo(
         let repo = Repo {
             head_commit: Some(head),
             card_data: source.repo.card_data.clone(),
-            card_body: source.repo.card_body.clone(),
             ..repo
         };
         Ok(OwnedRepo {

@@ -38,6 +38,14 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> ApiResult<Vec<(SearchD
 
 fn build(conn: &mut DbConn, rows: Vec<(Repo, Account)>) -> ApiResult<Vec<(SearchDoc, String)>> {
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let bodies: Vec<(i64, Option<String>)> = with_conn!(conn, |c| repos::table
+        .filter(repos::id.eq_any(&ids))
+        .select((repos::id, repos::card_body))
+        .load(c))?;
+    let mut bodies: HashMap<i64, String> = bodies
+        .into_iter()
+        .filter_map(|(id, b)| b.map(|b| (id, b)))
+        .collect();
     // The head scan's summary gives the parameter count.
     let scans: Vec<(i64, String, Option<String>)> = with_conn!(conn, |c| commit_scans::table
         .filter(commit_scans::repo_id.eq_any(&ids))
@@ -116,7 +124,7 @@ fn build(conn: &mut DbConn, rows: Vec<(Repo, Account)>) -> ApiResult<Vec<(Search
                 ..Default::default()
             }
             .with_card(&card);
-            (doc, repo.card_body.unwrap_or_default())
+            (doc, bodies.remove(&repo.id).unwrap_or_default())
         })
         .collect())
 }

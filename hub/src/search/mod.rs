@@ -24,6 +24,8 @@ const BATCH: i64 = 1000;
 const REBUILD_PAGE: i64 = 2000;
 /// How long a request waits for the index to reflect the writes before it (read-your-writes).
 const FRESHNESS_WAIT: Duration = Duration::from_secs(3);
+/// How long a read of the log's head serves later requests (when this process wrote nothing).
+const HEAD_CACHE: Duration = Duration::from_millis(100);
 /// How often an idle follower polls the log for changes made by other processes.
 const POLL: Duration = Duration::from_millis(250);
 /// A gap in the log's positions is a transaction still in flight (PostgreSQL hands out
@@ -43,6 +45,10 @@ pub struct SearchService {
     beyond: std::sync::Mutex<BTreeSet<i64>>,
     /// Ownership of the shared index directory (`None` with a private one).
     _dir_lock: Option<std::fs::File>,
+    /// Bumped after every request that may have written (see `http::write_epoch`).
+    write_epoch: std::sync::atomic::AtomicU64,
+    /// The log head last read: (head, write epoch before reading it, when).
+    head_cache: std::sync::Mutex<Option<(i64, u64, std::time::Instant)>>,
     wake: Notify,
 }
 
@@ -210,6 +216,8 @@ impl SearchService {
             applied,
             beyond: std::sync::Mutex::new(BTreeSet::new()),
             _dir_lock: dir_lock,
+            write_epoch: std::sync::atomic::AtomicU64::new(0),
+            head_cache: std::sync::Mutex::new(None),
             wake: Notify::new(),
         }))
     }
@@ -313,10 +321,34 @@ impl SearchService {
         }
     }
 
-    /// Waits (briefly) until the index includes every change committed before this call, so a
-    /// client sees its own writes in the next listing, whichever process served the write.
-    pub async fn fresh(&self) -> ApiResult<()> {
+    /// Records that a request which may have written has finished.
+    pub fn note_write(&self) {
+        self.write_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The log's head, read from the database at most every `HEAD_CACHE` unless a request of
+    /// this process wrote since (then always read: its client must see its write).
+    async fn log_head(&self) -> ApiResult<i64> {
+        let epoch = self.write_epoch.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some((head, at_epoch, at)) =
+            *self.head_cache.lock().unwrap_or_else(|p| p.into_inner())
+            && at_epoch == epoch
+            && at.elapsed() < HEAD_CACHE
+        {
+            return Ok(head);
+        }
         let head = self.db.run(changes::head).await?;
+        *self.head_cache.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((head, epoch, std::time::Instant::now()));
+        Ok(head)
+    }
+
+    /// Waits (briefly) until the index includes every change committed before this call, so a
+    /// client sees its own writes in the next listing, whichever process served the write
+    /// (writes through another process are seen within `HEAD_CACHE` plus the poll interval).
+    pub async fn fresh(&self) -> ApiResult<()> {
+        let head = self.log_head().await?;
         if *self.applied.borrow() >= head {
             return Ok(());
         }

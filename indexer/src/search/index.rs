@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use tantivy::Order;
-use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
+use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query};
 use tantivy::schema::{Facet, Schema, Value};
@@ -51,7 +51,10 @@ pub struct Hit {
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchResults {
-    pub total: usize,
+    /// The number of matches, when the request asked for it (`want_total`).
+    pub total: Option<usize>,
+    /// True when there are matches after this page.
+    pub more: bool,
     pub hits: Vec<Hit>,
     /// facet field -> [(value, count)], most frequent first.
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
@@ -258,6 +261,8 @@ impl SearchIndex {
         })
     }
 
+    /// Runs a search. Words match exactly (and the last one as a prefix); only when that finds
+    /// nothing at all does the search run again with typo tolerance, which is slower.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, QueryError> {
         if req.limit == 0 || req.limit > MAX_LIMIT {
             return Err(QueryError::BadLimit);
@@ -265,57 +270,74 @@ impl SearchIndex {
         if req.offset > MAX_OFFSET {
             return Err(QueryError::TooDeep);
         }
-        let engine = |e: tantivy::TantivyError| QueryError::Engine(e.to_string());
-        let q = query::build(&self.index, &self.fields, req)?;
-        let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
-        let by_id = (
-            SortByStaticFastValue::<u64>::for_field("repo_id"),
-            Order::Desc,
-        );
-        let mut facets = FacetCollector::for_field("facets");
         for field in &req.count_facets {
             if !super::FACET_FIELDS.contains(&field.as_str()) {
                 return Err(QueryError::UnknownFacet(field.clone()));
             }
-            facets.add_facet(Facet::from_path([field.as_str()]));
         }
-        let fast = |name: &str| (SortByStaticFastValue::<u64>::for_field(name), Order::Desc);
-        let mut hits = Vec::new();
-        let (total, counts) = match req.sort {
+        let searcher = self.reader.searcher();
+        let exact = query::build(&self.index, &self.fields, req, false)?;
+        let results = self.run(&searcher, exact.as_ref(), req)?;
+        let has_text = req.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+        if !results.hits.is_empty() || !has_text {
+            return Ok(results);
+        }
+        let exact_found_nothing = req.offset == 0
+            || searcher
+                .search(exact.as_ref(), &TopDocs::with_limit(1).order_by_score())
+                .map_err(|e| QueryError::Engine(e.to_string()))?
+                .is_empty();
+        if !exact_found_nothing {
+            return Ok(results);
+        }
+        let fuzzy = query::build(&self.index, &self.fields, req, true)?;
+        self.run(&searcher, fuzzy.as_ref(), req)
+    }
+
+    fn run(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &dyn Query,
+        req: &SearchRequest,
+    ) -> Result<SearchResults, QueryError> {
+        let engine = |e: tantivy::TantivyError| QueryError::Engine(e.to_string());
+        // One hit more than the page tells whether there is a next page without counting.
+        let top = TopDocs::with_limit(req.limit + 1).and_offset(req.offset);
+        let by_id = (
+            SortByStaticFastValue::<u64>::for_field("repo_id"),
+            Order::Desc,
+        );
+        let fast_u64 = |name: &str| (SortByStaticFastValue::<u64>::for_field(name), Order::Desc);
+        let count = req.want_total.then_some(Count);
+        let facets = (!req.count_facets.is_empty()).then(|| {
+            let mut c = FacetCollector::for_field("facets");
+            for field in &req.count_facets {
+                c.add_facet(Facet::from_path([field.as_str()]));
+            }
+            c
+        });
+        // (doc, score) in rank order, the total when asked for, the facet counts when asked for.
+        let (docs, total, counts): (
+            Vec<(DocAddress, f32)>,
+            Option<usize>,
+            Option<tantivy::collector::FacetCounts>,
+        ) = match req.sort {
+            // Score alone: tantivy can then skip blocks that cannot make the top (WAND).
             Sort::Relevance => {
-                let c = top.order_by((
-                    (SortBySimilarityScore, Order::Desc),
-                    fast("downloads"),
-                    by_id,
-                ));
-                let (docs, total, counts) =
-                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
-                for ((score, _, _), addr) in docs {
-                    hits.push(
-                        self.hit(&searcher, addr, score)
-                            .map_err(|e| QueryError::Engine(e.to_string()))?,
-                    );
-                }
-                (total, counts)
+                let (d, t, c) = searcher
+                    .search(q, &(top.order_by_score(), count, facets))
+                    .map_err(engine)?;
+                (d.into_iter().map(|(s, a)| (a, s)).collect(), t, c)
             }
             Sort::Trending => {
-                let c = top.order_by((
-                    (
-                        SortByStaticFastValue::<f64>::for_field("trending"),
-                        Order::Desc,
-                    ),
-                    by_id,
-                ));
-                let (docs, total, counts) =
-                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
-                for (_, addr) in docs {
-                    hits.push(
-                        self.hit(&searcher, addr, 0.0)
-                            .map_err(|e| QueryError::Engine(e.to_string()))?,
-                    );
-                }
-                (total, counts)
+                let key = (
+                    SortByStaticFastValue::<f64>::for_field("trending"),
+                    Order::Desc,
+                );
+                let (d, t, c) = searcher
+                    .search(q, &(top.order_by((key, by_id)), count, facets))
+                    .map_err(engine)?;
+                (d.into_iter().map(|(_, a)| (a, 0.0)).collect(), t, c)
             }
             Sort::Created | Sort::Updated => {
                 let name = if req.sort == Sort::Created {
@@ -323,19 +345,11 @@ impl SearchIndex {
                 } else {
                     "updated"
                 };
-                let c = top.order_by((
-                    (SortByStaticFastValue::<i64>::for_field(name), Order::Desc),
-                    by_id,
-                ));
-                let (docs, total, counts) =
-                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
-                for (_, addr) in docs {
-                    hits.push(
-                        self.hit(&searcher, addr, 0.0)
-                            .map_err(|e| QueryError::Engine(e.to_string()))?,
-                    );
-                }
-                (total, counts)
+                let key = (SortByStaticFastValue::<i64>::for_field(name), Order::Desc);
+                let (d, t, c) = searcher
+                    .search(q, &(top.order_by((key, by_id)), count, facets))
+                    .map_err(engine)?;
+                (d.into_iter().map(|(_, a)| (a, 0.0)).collect(), t, c)
             }
             Sort::Downloads | Sort::Likes => {
                 let name = if req.sort == Sort::Downloads {
@@ -343,34 +357,39 @@ impl SearchIndex {
                 } else {
                     "likes"
                 };
-                let c = top.order_by((fast(name), by_id));
-                let (docs, total, counts) =
-                    searcher.search(&q, &(c, Count, facets)).map_err(engine)?;
-                for (_, addr) in docs {
-                    hits.push(
-                        self.hit(&searcher, addr, 0.0)
-                            .map_err(|e| QueryError::Engine(e.to_string()))?,
-                    );
-                }
-                (total, counts)
+                let (d, t, c) = searcher
+                    .search(q, &(top.order_by((fast_u64(name), by_id)), count, facets))
+                    .map_err(engine)?;
+                (d.into_iter().map(|(_, a)| (a, 0.0)).collect(), t, c)
             }
         };
+        let more = docs.len() > req.limit;
+        let mut hits = Vec::with_capacity(req.limit.min(docs.len()));
+        for (addr, score) in docs.into_iter().take(req.limit) {
+            hits.push(
+                self.hit(searcher, addr, score)
+                    .map_err(|e| QueryError::Engine(e.to_string()))?,
+            );
+        }
         let mut facet_out = BTreeMap::new();
-        for field in &req.count_facets {
-            let prefix = Facet::from_path([field.as_str()]);
-            let mut values: Vec<(String, u64)> = counts
-                .get(&prefix.to_path_string())
-                .map(|(facet, n)| {
-                    let path = facet.to_path();
-                    (path.get(1).map(|s| s.to_string()).unwrap_or_default(), n)
-                })
-                .collect();
-            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            values.truncate(50);
-            facet_out.insert(field.clone(), values);
+        if let Some(counts) = counts {
+            for field in &req.count_facets {
+                let prefix = Facet::from_path([field.as_str()]);
+                let mut values: Vec<(String, u64)> = counts
+                    .get(&prefix.to_path_string())
+                    .map(|(facet, n)| {
+                        let path = facet.to_path();
+                        (path.get(1).map(|s| s.to_string()).unwrap_or_default(), n)
+                    })
+                    .collect();
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                values.truncate(50);
+                facet_out.insert(field.clone(), values);
+            }
         }
         Ok(SearchResults {
             total,
+            more,
             hits,
             facets: facet_out,
         })
@@ -416,7 +435,7 @@ impl SearchIndex {
             limit: 1,
             ..Default::default()
         };
-        let filters = query::build(&self.index, f, &base)?;
+        let filters = query::build(&self.index, f, &base, false)?;
         let q = BooleanQuery::new(vec![(Occur::Must, text), (Occur::Must, filters)]);
         let searcher = self.reader.searcher();
         let c = TopDocs::with_limit(limit.clamp(1, 20)).order_by((

@@ -84,6 +84,8 @@ pub struct SearchRequest {
     pub visibility: Visibility,
     /// Facet fields to count over the filtered result (empty: none).
     pub count_facets: Vec<String>,
+    /// Count every match (costs a pass over all of them; listings only need `more`).
+    pub want_total: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -178,7 +180,13 @@ fn all_of(terms: Vec<(usize, Term)>) -> Option<Box<dyn Query>> {
 
 /// One word: in the name (exact, or as a prefix when it is the last word), the tags or the body,
 /// with typo tolerance for longer words.
-fn word_query(index: &Index, f: &Fields, word: &str, last: bool) -> Option<Box<dyn Query>> {
+fn word_query(
+    index: &Index,
+    f: &Fields,
+    word: &str,
+    last: bool,
+    fuzzy: bool,
+) -> Option<Box<dyn Query>> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let name_terms = analyze(index, f.name, word);
     let single_name = (name_terms.len() == 1).then(|| name_terms[0].1.clone());
@@ -187,14 +195,15 @@ fn word_query(index: &Index, f: &Fields, word: &str, last: bool) -> Option<Box<d
     }
     if let Some(term) = single_name {
         let chars = word.chars().count();
-        if last && chars >= 2 {
+        // Prefixes of one or two letters expand to a large part of the dictionary.
+        if last && chars >= 3 {
             let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
             any.push((
                 Occur::Should,
                 boxed(BoostQuery::new(boxed(prefix), NAME_BOOST * 0.5)),
             ));
         }
-        if chars >= 5 {
+        if fuzzy && chars >= 5 {
             let distance = if chars >= 9 { 2 } else { 1 };
             let fuzzy = FuzzyTermQuery::new(term, distance, true);
             any.push((
@@ -212,6 +221,7 @@ fn word_query(index: &Index, f: &Fields, word: &str, last: bool) -> Option<Box<d
         any.push((Occur::Should, boxed(BoostQuery::new(q, BODY_BOOST))));
     }
     if let Some(term) = single_body
+        && fuzzy
         && word.chars().count() >= 5
     {
         // Stemming can turn one typo into two edits (`radiolgy` -> `radiolgi` vs `radiolog`).
@@ -252,8 +262,14 @@ fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, boxed(ConstScoreQuery::new(q, 0.0)))
 }
 
-/// Builds the tantivy query for a request (text, filters, visibility).
-pub fn build(index: &Index, f: &Fields, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
+/// Builds the tantivy query for a request (text, filters, visibility). `fuzzy` adds typo
+/// tolerance to the words (the index runs it when the exact query finds nothing).
+pub fn build(
+    index: &Index,
+    f: &Fields,
+    req: &SearchRequest,
+    fuzzy: bool,
+) -> Result<Box<dyn Query>, QueryError> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     clauses.push(filter(boxed(TermQuery::new(
         Term::from_field_text(f.kind, &req.kind),
@@ -268,7 +284,7 @@ pub fn build(index: &Index, f: &Fields, req: &SearchRequest) -> Result<Box<dyn Q
         let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (i, part) in parts.iter().enumerate() {
             let q = match part {
-                Part::Word(w) => word_query(index, f, w, i + 1 == n),
+                Part::Word(w) => word_query(index, f, w, i + 1 == n, fuzzy),
                 Part::Phrase(p) => phrase_query(index, f, p),
             };
             if let Some(q) = q {

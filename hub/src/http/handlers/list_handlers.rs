@@ -272,6 +272,7 @@ async fn run_search(
     text_key: &str,
     page: Page,
     count_facets: Vec<String>,
+    with_total: bool,
 ) -> ApiResult<(Vec<OwnedRepo>, grove_indexer::search::SearchResults)> {
     let principal = caller.0.clone();
     let viewer = state
@@ -279,6 +280,7 @@ async fn run_search(
         .run(move |conn| Viewer::load(conn, principal.as_ref()))
         .await?;
     let mut req = request_of(query, kind, text_key, &viewer, page)?;
+    req.want_total = with_total;
     req.count_facets = count_facets;
     if query.get("gated") == Some("true") {
         // No repo on this hub is gated.
@@ -307,9 +309,18 @@ async fn list(
     check_params(&query, &[LIST_PARAMS])?;
     let page = Page::from_query(&query, 1000)?;
     let with_card = query.flag("cardData", false) || query.flag("full", false);
-    let (found, results) =
-        run_search(&state, &caller, &query, kind, "search", page, Vec::new()).await?;
-    let more = results.total > page.offset + page.limit;
+    let (found, results) = run_search(
+        &state,
+        &caller,
+        &query,
+        kind,
+        "search",
+        page,
+        Vec::new(),
+        false,
+    )
+    .await?;
+    let more = results.more;
     let mut items: Vec<Value> = Vec::with_capacity(found.len());
     for r in &found {
         let card = card_of(&r.repo);
@@ -417,8 +428,17 @@ pub async fn search(
     } else {
         "search"
     };
-    let (found, results) =
-        run_search(&state, &caller, &query, kind, text_key, page, count_facets).await?;
+    let (found, results) = run_search(
+        &state,
+        &caller,
+        &query,
+        kind,
+        text_key,
+        page,
+        count_facets,
+        true,
+    )
+    .await?;
     let scores: HashMap<u64, f32> = results.hits.iter().map(|h| (h.repo_id, h.score)).collect();
     let items: Vec<Value> = found
         .iter()
@@ -438,7 +458,7 @@ pub async fn search(
             (field, Value::Object(obj))
         })
         .collect();
-    let next = (results.total > page.offset + page.limit).then(|| page.offset + page.limit);
+    let next = results.more.then(|| page.offset + page.limit);
     let mut res = HttpResponse::Ok();
     if let Some(n) = next {
         res.insert_header((header::LINK, next_link(&state, &req, n)));
