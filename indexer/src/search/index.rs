@@ -10,7 +10,7 @@ use tantivy::Order;
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query};
-use tantivy::schema::{Facet, Schema, Value};
+use tantivy::schema::{Facet, Schema};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::analyzer::{NAME_TOKENIZER, NameTokenizer};
@@ -240,25 +240,25 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// A hit's repo id and `owner/name`, read from fast fields (columnar, no document store
+    /// decompression per hit).
     fn hit(
         &self,
         searcher: &tantivy::Searcher,
         addr: DocAddress,
         score: f32,
     ) -> Result<Hit, IndexError> {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        Ok(Hit {
-            repo_id: doc
-                .get_first(self.fields.repo_id)
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0),
-            id: doc
-                .get_first(self.fields.id)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string(),
-            score,
-        })
+        let segment = searcher.segment_reader(addr.segment_ord);
+        let fast = segment.fast_fields();
+        let repo_id = fast.u64("repo_id")?.first(addr.doc_id).unwrap_or(0);
+        let mut id = String::new();
+        if let Some(col) = fast.str("id")?
+            && let Some(ord) = col.term_ords(addr.doc_id).next()
+        {
+            col.ord_to_str(ord, &mut id)
+                .map_err(|e| IndexError::Directory(e.to_string()))?;
+        }
+        Ok(Hit { repo_id, id, score })
     }
 
     /// Runs a search. Words match exactly (and the last one as a prefix); only when that finds

@@ -8,7 +8,7 @@ use tantivy::schema::{
 use super::analyzer::NAME_TOKENIZER;
 
 /// Bump when the schema or analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -47,7 +47,7 @@ pub fn build() -> (Schema, Fields) {
     let fields = Fields {
         repo_id: b.add_u64_field("repo_id", INDEXED | FAST | STORED),
         kind: b.add_text_field("kind", STRING),
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED | FAST),
         owner: b.add_text_field("owner", STRING),
         owner_id: b.add_u64_field("owner_id", INDEXED),
         private: b.add_u64_field("private", INDEXED),

@@ -449,6 +449,16 @@ fn main() -> anyhow::Result<()> {
     })?;
     let grove_qps = mix.len() as f64 / secs;
     let (g50, g99) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99));
+    // One client: the latency of a query without queueing behind the others.
+    let single = mix.len().min(2000);
+    let (mut lat1, _) = drive(1, single, |_, i| {
+        http.get(format!("{base}{}", mix[i].0)).send()?.bytes()?;
+        Ok(())
+    })?;
+    let (s50, s99) = (percentile(&mut lat1, 0.5), percentile(&mut lat1, 0.99));
+    println!(
+        "[{n} cards] grove over HTTP, 1 client, {single} queries: p50 {s50:.2} ms, p99 {s99:.2} ms"
+    );
     println!(
         "[{n} cards] grove over HTTP, {} clients, {} queries: p50 {g50:.2} ms, p99 {g99:.2} ms, {grove_qps:.0} queries/s (goals p50 < 2 ms, p99 < 30 ms)",
         args.clients,
@@ -478,6 +488,17 @@ fn main() -> anyhow::Result<()> {
     })?;
     let pg_qps = mix.len() as f64 / secs;
     let (p50, p99) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99));
+    let (mut lat1, _) = drive(1, single, |_, i| {
+        let (_, sql, text) = &mix[i];
+        let _: Vec<Id> = diesel::sql_query(sql)
+            .bind::<Text, _>(text)
+            .load(&mut *conns[0].lock().unwrap())?;
+        Ok(())
+    })?;
+    let (q50, q99) = (percentile(&mut lat1, 0.5), percentile(&mut lat1, 0.99));
+    println!(
+        "[{n} cards] PostgreSQL full-text, 1 client, {single} queries: p50 {q50:.2} ms, p99 {q99:.2} ms"
+    );
     println!(
         "[{n} cards] PostgreSQL full-text (direct SQL, no HTTP), {} clients: p50 {p50:.2} ms, p99 {p99:.2} ms, {pg_qps:.0} queries/s",
         args.clients
