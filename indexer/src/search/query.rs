@@ -296,12 +296,17 @@ pub fn build(
             return Ok(boxed(tantivy::query::EmptyQuery));
         }
         // Most words must match: one word in three may be missing (stop words, a detail the
-        // card does not mention).
+        // card does not mention). With one or two words every word must match: plain required
+        // clauses let tantivy intersect posting lists instead of scoring every candidate.
         let required = words.len() - words.len() / 3;
-        clauses.push((
-            Occur::Must,
-            boxed(BooleanQuery::with_minimum_required_clauses(words, required)),
-        ));
+        if required == words.len() {
+            clauses.extend(words.into_iter().map(|(_, q)| (Occur::Must, q)));
+        } else {
+            clauses.push((
+                Occur::Must,
+                boxed(BooleanQuery::with_minimum_required_clauses(words, required)),
+            ));
+        }
     }
     if let Some(author) = &req.author {
         clauses.push(filter(boxed(TermQuery::new(
