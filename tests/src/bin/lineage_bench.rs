@@ -327,7 +327,7 @@ fn main() -> anyhow::Result<()> {
     );
     // The raw traversal of every descendant is the slow reference: run once, bounded.
     if conn.is_pg() {
-        conn.exec("SET statement_timeout = '300s'")?;
+        conn.exec("SET statement_timeout = '120s'")?;
     }
     let t = Instant::now();
     let raw = conn.ids(&raw_desc);
