@@ -263,17 +263,30 @@ fn repos_in_order(conn: &mut crate::db::DbConn, ids: &[i64]) -> ApiResult<Vec<Ow
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-/// Runs a search for the caller and returns the repos of the page with the total.
+/// What one endpoint asks of a search beyond the query parameters.
+struct Shape<'a> {
+    kind: RepoKind,
+    /// The parameter holding the free text (`search` for the Hub listing, `q` for ours).
+    text_key: &'a str,
+    page: Page,
+    count_facets: Vec<String>,
+    with_total: bool,
+}
+
+/// Runs a search for the caller and returns the repos of the page with the results.
 async fn run_search(
     state: &AppState,
     caller: &Caller,
     query: &QueryParams,
-    kind: RepoKind,
-    text_key: &str,
-    page: Page,
-    count_facets: Vec<String>,
-    with_total: bool,
+    shape: Shape<'_>,
 ) -> ApiResult<(Vec<OwnedRepo>, grove_indexer::search::SearchResults)> {
+    let Shape {
+        kind,
+        text_key,
+        page,
+        count_facets,
+        with_total,
+    } = shape;
     let principal = caller.0.clone();
     let viewer = state
         .db
@@ -313,11 +326,13 @@ async fn list(
         &state,
         &caller,
         &query,
-        kind,
-        "search",
-        page,
-        Vec::new(),
-        false,
+        Shape {
+            kind,
+            text_key: "search",
+            page,
+            count_facets: Vec::new(),
+            with_total: false,
+        },
     )
     .await?;
     let more = results.more;
@@ -432,11 +447,13 @@ pub async fn search(
         &state,
         &caller,
         &query,
-        kind,
-        text_key,
-        page,
-        count_facets,
-        true,
+        Shape {
+            kind,
+            text_key,
+            page,
+            count_facets,
+            with_total: true,
+        },
     )
     .await?;
     let scores: HashMap<u64, f32> = results.hits.iter().map(|h| (h.repo_id, h.score)).collect();
