@@ -54,6 +54,42 @@ pub fn git_error(e: GitError) -> ApiError {
     }
 }
 
+/// Inserts the repo row (inside the caller's transaction); a taken name is a `Conflict`.
+fn insert_row(
+    conn: &mut DbConn,
+    owner: &Account,
+    kind: RepoKind,
+    name: &RepoName,
+    private: bool,
+    card_data: Option<&String>,
+) -> ApiResult<Repo> {
+    let now = crate::time::now();
+    let row = (
+        repos::kind.eq(kind.as_str()),
+        repos::owner_id.eq(owner.id),
+        repos::name.eq(name.as_str()),
+        repos::name_key.eq(name.key()),
+        repos::private.eq(private),
+        repos::card_data.eq(card_data),
+        repos::created_at.eq(now),
+        repos::updated_at.eq(now),
+    );
+    with_conn!(conn, |c| diesel::insert_into(repos::table)
+        .values(row)
+        .returning(Repo::as_returning())
+        .get_result(c))
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::Conflict(format!(
+                "You already created this {kind} repo: {}/{name}",
+                owner.name
+            ))
+        } else {
+            e.into()
+        }
+    })
+}
+
 pub fn create_repo(
     conn: &mut DbConn,
     git: &GitStore,
@@ -64,30 +100,7 @@ pub fn create_repo(
     actor: &Account,
 ) -> ApiResult<OwnedRepo> {
     conn.transaction(|conn| {
-        let now = crate::time::now();
-        let row = (
-            repos::kind.eq(kind.as_str()),
-            repos::owner_id.eq(owner.id),
-            repos::name.eq(name.as_str()),
-            repos::name_key.eq(name.key()),
-            repos::private.eq(private),
-            repos::created_at.eq(now),
-            repos::updated_at.eq(now),
-        );
-        let repo: Repo = with_conn!(conn, |c| diesel::insert_into(repos::table)
-            .values(row)
-            .returning(Repo::as_returning())
-            .get_result(c))
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::Conflict(format!(
-                    "You already created this {kind} repo: {}/{name}",
-                    owner.name
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+        let repo = insert_row(conn, owner, kind, name, private, None)?;
         let head = git
             .create(&repo.git_key(), &author_of(actor), DEFAULT_GITATTRIBUTES)
             .map_err(git_error)?;
@@ -163,31 +176,14 @@ pub fn fork_repo(
 ) -> ApiResult<OwnedRepo> {
     let kind = source.repo.kind();
     conn.transaction(|conn| {
-        let now = crate::time::now();
-        let row = (
-            repos::kind.eq(kind.as_str()),
-            repos::owner_id.eq(owner.id),
-            repos::name.eq(name.as_str()),
-            repos::name_key.eq(name.key()),
-            repos::private.eq(private),
-            repos::card_data.eq(&source.repo.card_data),
-            repos::created_at.eq(now),
-            repos::updated_at.eq(now),
-        );
-        let repo: Repo = with_conn!(conn, |c| diesel::insert_into(repos::table)
-            .values(row)
-            .returning(Repo::as_returning())
-            .get_result(c))
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::Conflict(format!(
-                    "You already created this {kind} repo: {}/{name}",
-                    owner.name
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+        let repo = insert_row(
+            conn,
+            owner,
+            kind,
+            name,
+            private,
+            source.repo.card_data.as_ref(),
+        )?;
         let head = git
             .fork(&source.repo.git_key(), &repo.git_key())
             .map_err(git_error)?;

@@ -109,6 +109,16 @@ impl GitStore {
         author: &Author,
         gitattributes: &str,
     ) -> Result<CommitId, GitError> {
+        self.build_in_place(key, |temp| build_repo(temp, author, gitattributes))
+    }
+
+    /// Builds a new repo with `build` in a temporary directory beside its final place, fsyncs it
+    /// and renames it into place (see [`GitStore::create`] for what that guarantees).
+    fn build_in_place(
+        &self,
+        key: &str,
+        build: impl FnOnce(&Path) -> Result<CommitId, GitError>,
+    ) -> Result<CommitId, GitError> {
         let repo_key = RepoKey::parse(key)?;
         let parent = self.root.join(repo_key.kind_dir());
         let target = parent.join(repo_key.dir_name());
@@ -124,7 +134,7 @@ impl GitStore {
         ));
         let mut guard = RemoveOnDrop(Some(temp.clone()));
 
-        let commit = build_repo(&temp, author, gitattributes)?;
+        let commit = build(&temp)?;
         sync_tree(&temp)?;
         match std::fs::rename(&temp, &target) {
             Ok(()) => {}
@@ -145,32 +155,9 @@ impl GitStore {
         if !source.exists() {
             return Err(GitError::NotFound);
         }
-        let repo_key = RepoKey::parse(to)?;
-        let parent = self.root.join(repo_key.kind_dir());
-        let target = parent.join(repo_key.dir_name());
-        if target.exists() {
-            return Err(GitError::RepoExists(to.to_owned()));
-        }
-        std::fs::create_dir_all(&parent)?;
-        sync_dir(&self.root)?;
-        let temp = parent.join(format!(
-            "{TEMP_PREFIX}{}-{}.git",
-            repo_key.id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        let mut guard = RemoveOnDrop(Some(temp.clone()));
-        let head = {
-            let mut opts = RepositoryInitOptions::new();
-            opts.bare(true)
-                .no_reinit(true)
-                .mkdir(true)
-                .mkpath(false)
-                .initial_head(DEFAULT_BRANCH);
-            drop(Repository::init_opts(&temp, &opts)?);
-            let mut config = git2::Config::open(&temp.join("config"))?;
-            config.set_bool("core.fsyncObjectFiles", true)?;
-            drop(config);
-            let repo = Repository::open_bare(&temp)?;
+        self.build_in_place(to, |temp| {
+            init_bare(temp)?;
+            let repo = Repository::open_bare(temp)?;
             let url = source
                 .to_str()
                 .ok_or_else(|| GitError::Refused("repo path is not UTF-8".into()))?;
@@ -185,17 +172,8 @@ impl GitStore {
                 .find_reference(&format!("refs/heads/{DEFAULT_BRANCH}"))?
                 .peel_to_commit()?
                 .id();
-            CommitId::from_oid(head)
-        };
-        sync_tree(&temp)?;
-        match std::fs::rename(&temp, &target) {
-            Ok(()) => {}
-            Err(_) if target.exists() => return Err(GitError::RepoExists(to.to_owned())),
-            Err(e) => return Err(e.into()),
-        }
-        guard.0 = None;
-        sync_dir(&parent)?;
-        Ok(head)
+            Ok(CommitId::from_oid(head))
+        })
     }
 
     /// Open an existing repo ([`GitError::NotFound`] if there is none).
@@ -277,7 +255,8 @@ impl GitStore {
 }
 
 /// Initialise the bare repo at `dir` and make its first commit.
-fn build_repo(dir: &Path, author: &Author, gitattributes: &str) -> Result<CommitId, GitError> {
+/// An empty bare repo in `dir` with `main` as its head and durable writes turned on.
+fn init_bare(dir: &Path) -> Result<(), GitError> {
     let mut opts = RepositoryInitOptions::new();
     opts.bare(true)
         .no_reinit(true)
@@ -291,6 +270,11 @@ fn build_repo(dir: &Path, author: &Author, gitattributes: &str) -> Result<Commit
     let mut config = git2::Config::open(&dir.join("config"))?;
     config.set_bool("core.fsyncObjectFiles", true)?;
     drop(config);
+    Ok(())
+}
+
+fn build_repo(dir: &Path, author: &Author, gitattributes: &str) -> Result<CommitId, GitError> {
+    init_bare(dir)?;
 
     // Reopen so the odb and refdb read the config above.
     let repo = Repository::open_bare(dir)?;

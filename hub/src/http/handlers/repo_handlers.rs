@@ -40,6 +40,28 @@ pub struct RepoConflict {
     url: String,
 }
 
+/// The account `namespace` names, if the caller may create repos in it: their own, or an
+/// organisation where they have write access.
+fn namespace_owner(
+    conn: &mut crate::db::DbConn,
+    principal: &crate::accounts::Principal,
+    namespace: &str,
+) -> ApiResult<crate::accounts::Account> {
+    let owner = users::find_account(conn, namespace)?.ok_or_else(|| {
+        ApiError::NotFound(format!("no user or organization named {namespace:?}"))
+    })?;
+    if owner.id != principal.user.id {
+        if !owner.is_org() {
+            return Err(ApiError::Forbidden(format!(
+                "you cannot create repos in {}'s namespace",
+                owner.name
+            )));
+        }
+        principal.require_org(conn, &owner, Access::Write)?;
+    }
+    Ok(owner)
+}
+
 fn is_private(visibility: Option<&str>, private: Option<bool>) -> ApiResult<bool> {
     match visibility {
         Some("public") => Ok(false),
@@ -95,18 +117,7 @@ pub async fn create_repo(
     let created = state
         .db
         .run(move |conn| {
-            let owner = users::find_account(conn, &namespace)?.ok_or_else(|| {
-                ApiError::NotFound(format!("no user or organization named {namespace:?}"))
-            })?;
-            if owner.id != principal.user.id {
-                if !owner.is_org() {
-                    return Err(ApiError::Forbidden(format!(
-                        "you cannot create repos in {}'s namespace",
-                        owner.name
-                    )));
-                }
-                principal.require_org(conn, &owner, Access::Write)?;
-            }
+            let owner = namespace_owner(conn, &principal, &namespace)?;
             service::create_repo(conn, &git, &owner, kind, &name, private, &principal.user)
         })
         .await;
@@ -254,18 +265,7 @@ pub async fn duplicate_repo(
     let forked = state
         .db
         .run(move |conn| {
-            let owner = users::find_account(conn, &namespace)?.ok_or_else(|| {
-                ApiError::NotFound(format!("no user or organization named {namespace:?}"))
-            })?;
-            if owner.id != principal.user.id {
-                if !owner.is_org() {
-                    return Err(ApiError::Forbidden(format!(
-                        "you cannot create repos in {}'s namespace",
-                        owner.name
-                    )));
-                }
-                principal.require_org(conn, &owner, Access::Write)?;
-            }
+            let owner = namespace_owner(conn, &principal, &namespace)?;
             service::fork_repo(
                 conn,
                 &git,
