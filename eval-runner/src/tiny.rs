@@ -1,0 +1,279 @@
+//! Deterministic tiny llama-family models for tests, benchmarks and the demo: a sentencepiece-style
+//! `tokenizer.json` (Metaspace + character BPE with `▁x` merges and a BOS template, as Llama
+//! tokenizers have), a matching `config.json`, safetensors weights drawn from a seeded generator,
+//! and derived models (fine-tunes that move a chosen share of tensors, linear merges) whose cards
+//! declare their parents, so lineage and leaderboards have real families to show.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::json;
+
+/// Model shape knobs; the vocabulary is fixed by the tokenizer below.
+#[derive(Debug, Clone, Copy)]
+pub struct TinyShape {
+    pub hidden: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub intermediate: usize,
+    pub max_positions: usize,
+}
+
+impl TinyShape {
+    pub const TINY: TinyShape = TinyShape {
+        hidden: 64,
+        layers: 2,
+        heads: 4,
+        kv_heads: 2,
+        intermediate: 128,
+        max_positions: 1024,
+    };
+}
+
+/// Named tensors with their shapes, in f32.
+pub type Weights = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+const SPECIALS: [&str; 3] = ["<unk>", "<s>", "</s>"];
+const SPACE: &str = "\u{2581}";
+
+/// The vocabulary: specials, `▁`, printable ASCII, newline, then `▁a`..`▁z`.
+fn vocab() -> Vec<String> {
+    let mut v: Vec<String> = SPECIALS.iter().map(|s| s.to_string()).collect();
+    v.push(SPACE.into());
+    v.extend((0x21u8..=0x7e).map(|b| (b as char).to_string()));
+    v.push("\n".into());
+    v.extend(('a'..='z').map(|c| format!("{SPACE}{c}")));
+    v
+}
+
+/// The model's vocabulary size (the tokenizer's, rounded up to a multiple of 8).
+pub fn vocab_size() -> usize {
+    vocab().len().div_ceil(8) * 8
+}
+
+pub fn tokenizer_json() -> serde_json::Value {
+    let vocab: serde_json::Map<String, serde_json::Value> =
+        vocab().into_iter().enumerate().map(|(i, t)| (t, json!(i))).collect();
+    let merges: Vec<[String; 2]> = ('a'..='z').map(|c| [SPACE.to_string(), c.to_string()]).collect();
+    let added: Vec<_> = SPECIALS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({"id": i, "content": s, "single_word": false, "lstrip": false,
+                              "rstrip": false, "normalized": false, "special": true}))
+        .collect();
+    let bos = json!({"SpecialToken": {"id": "<s>", "type_id": 0}});
+    json!({
+        "version": "1.0",
+        "truncation": null,
+        "padding": null,
+        "added_tokens": added,
+        "normalizer": null,
+        "pre_tokenizer": {"type": "Metaspace", "replacement": SPACE, "prepend_scheme": "first", "split": false},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [bos, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [bos, {"Sequence": {"id": "A", "type_id": 0}}, bos, {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}
+        },
+        "decoder": {"type": "Metaspace", "replacement": SPACE, "prepend_scheme": "first", "split": false},
+        "model": {"type": "BPE", "dropout": null, "unk_token": "<unk>", "continuing_subword_prefix": null,
+                  "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": false,
+                  "ignore_merges": false, "vocab": vocab, "merges": merges}
+    })
+}
+
+pub fn tokenizer_config_json() -> serde_json::Value {
+    json!({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
+           "model_max_length": 1024, "tokenizer_class": "LlamaTokenizerFast", "add_bos_token": true})
+}
+
+pub fn config_json(shape: &TinyShape) -> serde_json::Value {
+    json!({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+        "vocab_size": vocab_size(), "hidden_size": shape.hidden,
+        "intermediate_size": shape.intermediate, "num_hidden_layers": shape.layers,
+        "num_attention_heads": shape.heads, "num_key_value_heads": shape.kv_heads,
+        "max_position_embeddings": shape.max_positions, "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false,
+        "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32"
+    })
+}
+
+/// SplitMix64: small, fast, and the same on every platform.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1).
+    fn unit(&mut self) -> f32 {
+        ((self.next() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+}
+
+fn name_seed(seed: u64, name: &str) -> u64 {
+    name.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+/// The base model's weights: uniform with the usual 1/sqrt(fan_in) scale, norms at one.
+pub fn base_weights(shape: &TinyShape, seed: u64) -> Weights {
+    let (h, v, i) = (shape.hidden, vocab_size(), shape.intermediate);
+    let head_dim = h / shape.heads;
+    let kv = shape.kv_heads * head_dim;
+    let mut out = Weights::new();
+    let mut matrix = |name: String, rows: usize, cols: usize| {
+        let mut rng = SplitMix(name_seed(seed, &name));
+        let scale = 1.0 / (cols as f32).sqrt();
+        let data = (0..rows * cols).map(|_| rng.unit() * scale).collect();
+        out.insert(name, (vec![rows, cols], data));
+    };
+    matrix("model.embed_tokens.weight".into(), v, h);
+    matrix("lm_head.weight".into(), v, h);
+    for l in 0..shape.layers {
+        let p = format!("model.layers.{l}");
+        matrix(format!("{p}.self_attn.q_proj.weight"), h, h);
+        matrix(format!("{p}.self_attn.k_proj.weight"), kv, h);
+        matrix(format!("{p}.self_attn.v_proj.weight"), kv, h);
+        matrix(format!("{p}.self_attn.o_proj.weight"), h, h);
+        matrix(format!("{p}.mlp.gate_proj.weight"), i, h);
+        matrix(format!("{p}.mlp.up_proj.weight"), i, h);
+        matrix(format!("{p}.mlp.down_proj.weight"), h, i);
+    }
+    let mut norm = |name: String| {
+        out.insert(name, (vec![h], vec![1.0; h]));
+    };
+    for l in 0..shape.layers {
+        norm(format!("model.layers.{l}.input_layernorm.weight"));
+        norm(format!("model.layers.{l}.post_attention_layernorm.weight"));
+    }
+    norm("model.norm.weight".into());
+    out
+}
+
+/// A fine-tune: every `1 / every`-th matrix (chosen by `seed`) moves by up to 10% of its scale;
+/// everything else stays byte-identical to the parent, as frozen layers do.
+pub fn finetune(parent: &Weights, seed: u64, every: usize) -> Weights {
+    let mut out = parent.clone();
+    for (k, (name, (shape, data))) in out.iter_mut().enumerate() {
+        if shape.len() != 2 || (k as u64 + seed) % every.max(1) as u64 != 0 {
+            continue;
+        }
+        let mut rng = SplitMix(name_seed(seed.wrapping_add(7), name));
+        let scale = 0.1 / (shape[1] as f32).sqrt();
+        for x in data.iter_mut() {
+            *x += rng.unit() * scale;
+        }
+    }
+    out
+}
+
+/// A linear merge `w * a + (1 - w) * b` of two models of one shape.
+pub fn linear_merge(a: &Weights, b: &Weights, w: f32) -> Weights {
+    a.iter()
+        .map(|(name, (shape, da))| {
+            let db = &b[name].1;
+            let data = da.iter().zip(db).map(|(x, y)| w * x + (1.0 - w) * y).collect();
+            (name.clone(), (shape.clone(), data))
+        })
+        .collect()
+}
+
+/// safetensors bytes of `weights` (F32, little-endian).
+pub fn safetensors_bytes(weights: &Weights) -> anyhow::Result<Vec<u8>> {
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = weights
+        .iter()
+        .map(|(n, (s, d))| (n.clone(), s.clone(), d.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(n, s, b)| Ok((n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b)?)))
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+    Ok(safetensors::tensor::serialize(views, None)?)
+}
+
+/// Writes a loadable model folder: config, tokenizer, weights and a card.
+pub fn write_model(dir: &Path, shape: &TinyShape, weights: &Weights, card: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let pretty = |v: serde_json::Value| serde_json::to_vec_pretty(&v).unwrap_or_default();
+    std::fs::write(dir.join("config.json"), pretty(config_json(shape)))?;
+    std::fs::write(dir.join("tokenizer.json"), pretty(tokenizer_json()))?;
+    std::fs::write(dir.join("tokenizer_config.json"), pretty(tokenizer_config_json()))?;
+    std::fs::write(dir.join("model.safetensors"), safetensors_bytes(weights)?)?;
+    std::fs::write(dir.join("README.md"), card)?;
+    Ok(())
+}
+
+/// A card with front matter declaring `parents` (and a relation when given).
+pub fn card(title: &str, summary: &str, parents: &[&str], relation: Option<&str>, tags: &[&str]) -> String {
+    let mut front = String::from("---\nlicense: apache-2.0\nlibrary_name: transformers\npipeline_tag: text-generation\nlanguage: [en]\n");
+    if !tags.is_empty() {
+        front.push_str(&format!("tags: [{}]\n", tags.join(", ")));
+    }
+    match parents {
+        [] => {}
+        [one] => front.push_str(&format!("base_model: {one}\n")),
+        many => front.push_str(&format!("base_model: [{}]\n", many.join(", "))),
+    }
+    if let Some(r) = relation {
+        front.push_str(&format!("base_model_relation: {r}\n"));
+    }
+    format!("{front}---\n\n# {title}\n\n{summary}\n")
+}
+
+/// Writes a family under `out`: `base`, two fine-tunes, a fine-tune of a fine-tune and a merge,
+/// with cards naming parents as `{namespace}/tiny-{name}`. Returns the folder names in upload
+/// order (parents first).
+pub fn write_family(out: &Path, namespace: &str, shape: &TinyShape, seed: u64) -> anyhow::Result<Vec<String>> {
+    let id = |n: &str| format!("{namespace}/tiny-{n}");
+    let base = base_weights(shape, seed);
+    let chat = finetune(&base, seed + 1, 3);
+    let code = finetune(&base, seed + 2, 4);
+    let chat_v2 = finetune(&chat, seed + 3, 5);
+    let merged = linear_merge(&chat, &code, 0.5);
+    let models: [(&str, &Weights, String); 5] = [
+        ("base", &base, card("Tiny base", "A tiny llama-family base model.", &[], None, &["tiny"])),
+        ("chat", &chat, card("Tiny chat", "Fine-tuned for chat.", &[&id("base")], Some("finetune"), &["tiny", "chat"])),
+        ("code", &code, card("Tiny code", "Fine-tuned on code.", &[&id("base")], Some("finetune"), &["tiny", "code"])),
+        ("chat-v2", &chat_v2, card("Tiny chat v2", "A second round of chat tuning.", &[&id("chat")], None, &["tiny", "chat"])),
+        ("merge", &merged, card("Tiny merge", "A linear merge of chat and code.", &[&id("chat"), &id("code")], Some("merge"), &["tiny", "merge"])),
+    ];
+    let mut names = Vec::new();
+    for (name, weights, card) in models {
+        write_model(&out.join(format!("tiny-{name}")), shape, weights, &card)?;
+        names.push(format!("tiny-{name}"));
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_are_deterministic_and_derivations_share_tensors() {
+        let shape = TinyShape::TINY;
+        let a = base_weights(&shape, 1);
+        assert_eq!(a, base_weights(&shape, 1));
+        assert_ne!(a, base_weights(&shape, 2));
+        let ft = finetune(&a, 5, 3);
+        let same = a.iter().filter(|(n, t)| ft[*n] == **t).count();
+        assert!(same > 0 && same < a.len(), "{same} of {}", a.len());
+        assert_eq!(a["model.norm.weight"].1, vec![1.0; 64]);
+    }
+
+    #[test]
+    fn safetensors_round_trip() {
+        let w = base_weights(&TinyShape::TINY, 3);
+        let bytes = safetensors_bytes(&w).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let t = st.tensor("lm_head.weight").unwrap();
+        assert_eq!(t.shape(), &[vocab_size(), 64]);
+    }
+}
