@@ -305,7 +305,7 @@ step "install Python test tools ($VENV)" install_venv
 if ((LINT)); then
     step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 fi
-step "cargo build -p grove-hub --bin grove" cargo build -p grove-hub --bin grove
+step "cargo build --bin grove --bin grove-worker" cargo build -p grove-hub --bin grove -p grove-eval-runner --bin grove-worker
 step "start PostgreSQL and S3 (moto)" start_services
 for db in "${DBS[@]}"; do
     step "tests with GROVE_TEST_DATABASE=$db" run_tests "$db"

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod builtin;
 pub mod metrics;
 pub mod model_config;
+pub mod protocol;
 pub mod pyrandom;
 pub mod requests;
 pub mod spec;
@@ -10,6 +12,8 @@ pub mod tiny;
 
 #[cfg(feature = "engine")]
 pub mod engine;
+#[cfg(feature = "engine")]
+pub mod worker;
 
 /// Recorded with every result: results from different runner versions are never compared as
 /// reproductions of each other.

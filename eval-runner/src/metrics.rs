@@ -96,7 +96,15 @@ pub struct MetricValue {
     pub ci_high: f64,
     /// `max(0, (raw - baseline) / (1 - baseline)) * 100` against random guessing, for accuracies.
     pub normalized: Option<f64>,
+    /// The score of random guessing that `normalized` is measured from.
+    #[serde(default)]
+    pub random_baseline: Option<f64>,
     pub higher_is_better: bool,
+}
+
+/// `max(0, (x - baseline) / (1 - baseline)) * 100`.
+pub fn normalize(x: f64, baseline: f64) -> f64 {
+    ((x - baseline) / (1.0 - baseline)).max(0.0) * 100.0
 }
 
 fn mean(xs: &[f64]) -> f64 {
@@ -147,11 +155,7 @@ pub fn aggregate_choices(samples: &[ChoiceSample], metrics: &[String]) -> BTreeM
         let value = mean(&xs);
         let (ci_low, ci_high) =
             percentile_interval(bootstrap(n, |idx| idx.iter().map(|&i| xs[i]).sum::<f64>() / n as f64));
-        let normalized = if baseline < 1.0 {
-            Some(((value - baseline) / (1.0 - baseline)).max(0.0) * 100.0)
-        } else {
-            None
-        };
+        let normalized = (baseline < 1.0).then(|| normalize(value, baseline));
         out.insert(
             metric.clone(),
             MetricValue {
@@ -160,6 +164,7 @@ pub fn aggregate_choices(samples: &[ChoiceSample], metrics: &[String]) -> BTreeM
                 ci_low,
                 ci_high,
                 normalized,
+                random_baseline: (baseline < 1.0).then_some(baseline),
                 higher_is_better: true,
             },
         );
@@ -199,6 +204,7 @@ pub fn aggregate_rolling(samples: &[RollingSample], metrics: &[String]) -> BTree
                 ci_low,
                 ci_high,
                 normalized: None,
+                random_baseline: None,
                 higher_is_better: higher_is_better(metric),
             },
         );

@@ -42,6 +42,19 @@ enum Command {
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage eval worker tokens.
+    #[command(subcommand)]
+    WorkerToken(WorkerTokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum WorkerTokenCommand {
+    /// Register an eval worker named NAME and print only its token.
+    Create {
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -231,6 +244,12 @@ fn run_admin(command: Command) -> Result<(), Failure> {
                 .ok_or_else(|| Failure::Input(format!("no user named {user:?}")))?;
             let (_, secret) =
                 tokens::create_token(&mut conn, account.id, &name, scope, expires_in_days)?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::WorkerToken(WorkerTokenCommand::Create { name, data }) => {
+            let mut conn = open(&data)?;
+            let (_, secret) = crate::evals::workers::create(&mut conn, &name, None)?;
             println!("{secret}");
             Ok(())
         }

@@ -54,6 +54,12 @@ pub struct ServeArgs {
     /// disabled and for git-lfs).
     #[arg(long, env = "GROVE_UPLOAD_MODE", value_enum, default_value_t = UploadMode::Regular)]
     pub upload_mode: UploadMode,
+
+    /// How long an eval worker's claim on a job lasts without a heartbeat, in seconds. A worker
+    /// that stops heartbeating loses the job to another worker after this long.
+    #[arg(long, env = "GROVE_EVAL_LEASE_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub eval_lease_secs: u64,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod evals;
 pub mod http;
 pub mod lineage;
 pub mod logging;

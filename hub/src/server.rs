@@ -57,6 +57,7 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
         signup_enabled: !args.disable_signup,
         scan_wake: Arc::new(tokio::sync::Notify::new()),
         search,
+        eval_lease_secs: args.eval_lease_secs,
     })
 }
 

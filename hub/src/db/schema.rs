@@ -76,7 +76,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     lineage_edges,
     lineage_closure,
     lineage_counts,
-    search_changes
+    search_changes,
+    eval_workers,
+    eval_jobs,
+    eval_results
 );
 
 diesel::table! {
@@ -205,6 +208,65 @@ diesel::table! {
     search_changes (seq) {
         seq -> BigInt,
         repo_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    eval_workers (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    eval_jobs (id) {
+        id -> BigInt,
+        model_repo_id -> BigInt,
+        model_commit -> Text,
+        task_repo_id -> BigInt,
+        task_commit -> Text,
+        run -> Integer,
+        task_name -> Text,
+        task_hash -> Text,
+        inputs -> Text,
+        submitted_by -> Nullable<BigInt>,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        not_before -> Timestamp,
+        fence -> BigInt,
+        worker_id -> Nullable<BigInt>,
+        exclude_worker_id -> Nullable<BigInt>,
+        lease_expires_at -> Nullable<Timestamp>,
+        progress_done -> BigInt,
+        progress_total -> BigInt,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    eval_results (job_id) {
+        job_id -> BigInt,
+        model_repo_id -> BigInt,
+        model_commit -> Text,
+        task_repo_id -> BigInt,
+        task_hash -> Text,
+        run -> Integer,
+        worker_id -> Nullable<BigInt>,
+        primary_metric -> Text,
+        primary_value -> Double,
+        metrics -> Text,
+        samples -> Text,
+        provenance -> Text,
         created_at -> Timestamp,
     }
 }

@@ -9,8 +9,13 @@ use crate::error::ApiError;
 pub const JSON_LIMIT: usize = 64 * 1024;
 
 pub fn json_config() -> web::JsonConfig {
+    json_config_with_limit(JSON_LIMIT)
+}
+
+/// The same envelope for a route that takes larger bodies (eval results with per-sample scores).
+pub fn json_config_with_limit(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(JSON_LIMIT)
+        .limit(limit)
         .error_handler(|err, _req| {
             let api = match &err {
                 JsonPayloadError::ContentType => ApiError::BadRequest(

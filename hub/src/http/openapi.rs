@@ -4,7 +4,8 @@
 use utoipa::OpenApi;
 
 use super::handlers::{
-    account_handlers, commit_handlers, download_handlers, info_handlers, lfs_handlers,
+    account_handlers, commit_handlers, download_handlers, eval_handlers, eval_worker_handlers,
+    info_handlers, lfs_handlers,
     lineage_handlers, list_handlers, ops, org_handlers, repo_handlers, token_handlers,
     tree_handlers,
 };
@@ -68,6 +69,22 @@ use super::handlers::{
         lfs_handlers::put_lfs_object,
         lfs_handlers::put_lfs_part,
         lfs_handlers::complete_lfs_multipart,
+        eval_handlers::create_job,
+        eval_handlers::list_jobs,
+        eval_handlers::get_job,
+        eval_handlers::get_job_samples,
+        eval_handlers::cancel_job,
+        eval_handlers::rerun_job,
+        eval_handlers::get_leaderboard,
+        eval_handlers::get_dataset_leaderboard,
+        eval_handlers::create_worker,
+        eval_handlers::list_workers,
+        eval_handlers::delete_worker,
+        eval_worker_handlers::claim,
+        eval_worker_handlers::heartbeat,
+        eval_worker_handlers::get_file,
+        eval_worker_handlers::post_result,
+        eval_worker_handlers::post_failure,
     ),
     tags(
         (name = "accounts", description = "Sign-up, sessions and identity"),
@@ -79,6 +96,8 @@ use super::handlers::{
         (name = "files", description = "Trees, paths-info and downloads"),
         (name = "refs", description = "Branches, tags and history"),
         (name = "lfs", description = "Git LFS batch API and upload URLs"),
+        (name = "evals", description = "Eval jobs, results and leaderboards"),
+        (name = "eval workers", description = "The queue as workers see it (worker tokens)"),
     )
 )]
 pub struct ApiDoc;

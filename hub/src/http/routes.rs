@@ -5,6 +5,7 @@ use actix_web::web;
 use super::errors;
 use super::handlers::{
     account_handlers as accounts, commit_handlers as commits, download_handlers as downloads,
+    eval_handlers as evals, eval_worker_handlers as eval_workers,
     info_handlers as info, lfs_handlers as lfs, lineage_handlers as lineage,
     list_handlers as lists, ops, org_handlers as orgs, repo_handlers as repos,
     token_handlers as tokens, tree_handlers as trees,
@@ -56,6 +57,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/datasets").route(web::get().to(lists::list_datasets)))
         .service(resource("/api/search/suggest").route(web::get().to(lists::suggest)))
         .service(resource("/api/search/{kind}").route(web::get().to(lists::search)))
+        // Eval jobs, leaderboards and the workers' side of the queue.
+        .service(
+            resource("/api/evals/jobs")
+                .route(web::get().to(evals::list_jobs))
+                .route(web::post().to(evals::create_job)),
+        )
+        .service(resource("/api/evals/jobs/{id}").route(web::get().to(evals::get_job)))
+        .service(
+            resource("/api/evals/jobs/{id}/samples").route(web::get().to(evals::get_job_samples)),
+        )
+        .service(resource("/api/evals/jobs/{id}/cancel").route(web::post().to(evals::cancel_job)))
+        .service(resource("/api/evals/jobs/{id}/rerun").route(web::post().to(evals::rerun_job)))
+        .service(
+            resource("/api/evals/leaderboards/{owner}/{name}")
+                .route(web::get().to(evals::get_leaderboard)),
+        )
+        .service(
+            resource("/api/datasets/{owner}/{name}/leaderboard")
+                .route(web::get().to(evals::get_dataset_leaderboard)),
+        )
+        .service(
+            resource("/api/evals/workers")
+                .route(web::get().to(evals::list_workers))
+                .route(web::post().to(evals::create_worker)),
+        )
+        .service(
+            resource("/api/evals/workers/{name}").route(web::delete().to(evals::delete_worker)),
+        )
+        .service(resource("/api/evals/worker/claim").route(web::post().to(eval_workers::claim)))
+        .service(
+            resource("/api/evals/worker/jobs/{id}/heartbeat")
+                .route(web::post().to(eval_workers::heartbeat)),
+        )
+        .service(
+            resource("/api/evals/worker/jobs/{id}/files/{source}/{path:.*}")
+                .route(web::get().to(eval_workers::get_file)),
+        )
+        .service(
+            resource("/api/evals/worker/jobs/{id}/result")
+                .app_data(errors::json_config_with_limit(eval_workers::RESULT_LIMIT))
+                .route(web::post().to(eval_workers::post_result)),
+        )
+        .service(
+            resource("/api/evals/worker/jobs/{id}/fail")
+                .route(web::post().to(eval_workers::post_failure)),
+        )
         .service(resource("/api/lineage/merge-base").route(web::get().to(lineage::get_merge_base)))
         .service(
             resource("/api/models/{owner}/{name}/lineage")

@@ -27,6 +27,8 @@ pub struct AppState {
     pub scan_wake: Arc<tokio::sync::Notify>,
     /// This process's search index, following the change log.
     pub search: Arc<crate::search::SearchService>,
+    /// How long an eval worker's lease on a job lasts between heartbeats.
+    pub eval_lease_secs: u64,
 }
 
 impl AppState {

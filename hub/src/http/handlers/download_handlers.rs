@@ -76,6 +76,18 @@ async fn resolve(
     let repo =
         crate::http::repo_lookup::load_repo(&state, &caller, kind, owner, name, RepoAction::Read)
             .await?;
+    serve_file(&state, &req, repo, rev, path).await
+}
+
+/// Answers a GET or HEAD for `path` at `rev` of a repo the caller was already allowed to read
+/// (also used by eval workers, who authenticate by the job they hold).
+pub async fn serve_file(
+    state: &AppState,
+    req: &HttpRequest,
+    repo: crate::repos::model::OwnedRepo,
+    rev: String,
+    path: String,
+) -> ApiResult<HttpResponse> {
     let git = state.git.clone();
     let repo_id = repo.repo.id;
     let (commit, etag, content) = state
@@ -117,7 +129,7 @@ async fn resolve(
         Content::Inline(b) => b.len() as u64,
         Content::Blob { size, .. } => *size,
     };
-    let range = requested_range(&req);
+    let range = requested_range(req);
     let span = match range {
         Some(r) => Some(r.resolve(size).map_err(store_error)?),
         None => None,

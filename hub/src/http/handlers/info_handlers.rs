@@ -21,7 +21,8 @@ pub struct RepoInfoInput {
     pub siblings: Vec<Value>,
     pub card: Option<Map<String, Value>>,
     pub used_storage: u64,
-    /// Lineage and manifest fields (`safetensors`, `gguf`, `baseModels`, `childrenModelCount`).
+    /// Lineage, manifest and eval fields (`safetensors`, `gguf`, `baseModels`,
+    /// `childrenModelCount`, `evalResults`).
     pub lineage: Map<String, Value>,
 }
 
@@ -197,6 +198,8 @@ async fn lineage_fields(
     let principal = caller.0.clone();
     let want_base = expand.contains(&"baseModels");
     let want_children = expand.contains(&"childrenModelCount");
+    let want_evals = expand.contains(&"evalResults");
+    let model = input.repo.clone();
     state
         .db
         .run(move |conn| {
@@ -207,6 +210,11 @@ async fn lineage_fields(
                 if !summary[key].is_null() {
                     out.insert(key.into(), summary[key].clone());
                 }
+            }
+            if want_evals {
+                let viewer = crate::repos::access::Viewer::load(conn, principal.as_ref())?;
+                let evals = crate::http::handlers::eval_handlers::eval_results_field(conn, &viewer, &model)?;
+                out.insert("evalResults".into(), json!(evals));
             }
             if want_base || want_children {
                 let viewer = crate::repos::access::Viewer::load(conn, principal.as_ref())?;

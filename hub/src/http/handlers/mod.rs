@@ -3,6 +3,8 @@
 pub mod account_handlers;
 pub mod commit_handlers;
 pub mod download_handlers;
+pub mod eval_handlers;
+pub mod eval_worker_handlers;
 pub mod info_handlers;
 pub mod lfs_handlers;
 pub mod lineage_handlers;
