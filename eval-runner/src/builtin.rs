@@ -58,10 +58,15 @@ mod tests {
     fn every_builtin_task_parses_and_prepares() {
         for (name, files) in TASKS {
             let get = |f: &str| files.iter().find(|(n, _)| *n == f).map(|(_, c)| *c);
-            let spec = parse_task(get("task.yaml").unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let spec =
+                parse_task(get("task.yaml").unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
             let docs = read_jsonl(get(&spec.data).unwrap().as_bytes(), &spec.data).unwrap();
-            let pool = spec.fewshot_data.as_ref().map(|f| read_jsonl(get(f).unwrap().as_bytes(), f).unwrap());
-            let prepared = prepare(&spec, &docs, pool.as_deref()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let pool = spec
+                .fewshot_data
+                .as_ref()
+                .map(|f| read_jsonl(get(f).unwrap().as_bytes(), f).unwrap());
+            let prepared =
+                prepare(&spec, &docs, pool.as_deref()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(prepared.len(), docs.len());
         }
     }

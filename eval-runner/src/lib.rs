@@ -17,4 +17,8 @@ pub mod worker;
 
 /// Recorded with every result: results from different runner versions are never compared as
 /// reproductions of each other.
-pub const RUNNER_VERSION: &str = concat!("grove-eval-runner/", env!("CARGO_PKG_VERSION"), "+harness-0.4.9.2");
+pub const RUNNER_VERSION: &str = concat!(
+    "grove-eval-runner/",
+    env!("CARGO_PKG_VERSION"),
+    "+harness-0.4.9.2"
+);

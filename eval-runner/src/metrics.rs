@@ -53,10 +53,20 @@ fn argmax(values: impl Iterator<Item = f64>) -> usize {
 
 /// Scores one multiple-choice document: `acc` on raw log-likelihoods, `acc_norm` divided by the
 /// choice's length in Unicode characters, `acc_bytes` by its UTF-8 bytes.
-pub fn score_choices(doc: usize, lls: Vec<f64>, greedy: Vec<bool>, choices: &[String], gold: Vec<usize>) -> ChoiceSample {
+pub fn score_choices(
+    doc: usize,
+    lls: Vec<f64>,
+    greedy: Vec<bool>,
+    choices: &[String],
+    gold: Vec<usize>,
+) -> ChoiceSample {
     let hit = |pred: usize| if gold.contains(&pred) { 1.0 } else { 0.0 };
     let pred = argmax(lls.iter().copied());
-    let pred_norm = argmax(lls.iter().zip(choices).map(|(ll, c)| ll / c.chars().count() as f64));
+    let pred_norm = argmax(
+        lls.iter()
+            .zip(choices)
+            .map(|(ll, c)| ll / c.chars().count() as f64),
+    );
     let pred_bytes = argmax(lls.iter().zip(choices).map(|(ll, c)| ll / c.len() as f64));
     ChoiceSample {
         doc,
@@ -136,14 +146,23 @@ fn percentile_interval(mut reps: Vec<f64>) -> (f64, f64) {
 /// Bootstrap replicates of `stat` over documents, resampled with CPython's `choices`.
 fn bootstrap(n: usize, stat: impl Fn(&[usize]) -> f64) -> Vec<f64> {
     let mut rnd = PyRandom::new(BOOTSTRAP_SEED);
-    (0..BOOTSTRAP_ITERS).map(|_| stat(&rnd.choices(n, n))).collect()
+    (0..BOOTSTRAP_ITERS)
+        .map(|_| stat(&rnd.choices(n, n)))
+        .collect()
 }
 
 /// Aggregates multiple-choice samples into the requested metrics.
-pub fn aggregate_choices(samples: &[ChoiceSample], metrics: &[String]) -> BTreeMap<String, MetricValue> {
+pub fn aggregate_choices(
+    samples: &[ChoiceSample],
+    metrics: &[String],
+) -> BTreeMap<String, MetricValue> {
     let n = samples.len();
     // Random guessing scores the mean of 1/choices (per document).
-    let baseline = samples.iter().map(|s| s.gold.len() as f64 / s.lls.len() as f64).sum::<f64>() / n as f64;
+    let baseline = samples
+        .iter()
+        .map(|s| s.gold.len() as f64 / s.lls.len() as f64)
+        .sum::<f64>()
+        / n as f64;
     let mut out = BTreeMap::new();
     for metric in metrics {
         let pick = |s: &ChoiceSample| match metric.as_str() {
@@ -153,8 +172,9 @@ pub fn aggregate_choices(samples: &[ChoiceSample], metrics: &[String]) -> BTreeM
         };
         let xs: Vec<f64> = samples.iter().map(pick).collect();
         let value = mean(&xs);
-        let (ci_low, ci_high) =
-            percentile_interval(bootstrap(n, |idx| idx.iter().map(|&i| xs[i]).sum::<f64>() / n as f64));
+        let (ci_low, ci_high) = percentile_interval(bootstrap(n, |idx| {
+            idx.iter().map(|&i| xs[i]).sum::<f64>() / n as f64
+        }));
         let normalized = (baseline < 1.0).then(|| normalize(value, baseline));
         out.insert(
             metric.clone(),
@@ -181,7 +201,10 @@ fn rolling_value(metric: &str, ll: f64, words: f64, bytes: f64) -> f64 {
 }
 
 /// Aggregates rolling samples: pooled over documents (`Σ ll / Σ units`), as the harness does.
-pub fn aggregate_rolling(samples: &[RollingSample], metrics: &[String]) -> BTreeMap<String, MetricValue> {
+pub fn aggregate_rolling(
+    samples: &[RollingSample],
+    metrics: &[String],
+) -> BTreeMap<String, MetricValue> {
     let n = samples.len();
     let mut out = BTreeMap::new();
     for metric in metrics {
@@ -195,7 +218,8 @@ pub fn aggregate_rolling(samples: &[RollingSample], metrics: &[String]) -> BTree
             rolling_value(metric, ll, words, bytes)
         };
         let value = pooled(&mut (0..n));
-        let (ci_low, ci_high) = percentile_interval(bootstrap(n, |idx| pooled(&mut idx.iter().copied())));
+        let (ci_low, ci_high) =
+            percentile_interval(bootstrap(n, |idx| pooled(&mut idx.iter().copied())));
         out.insert(
             metric.clone(),
             MetricValue {
@@ -214,7 +238,10 @@ pub fn aggregate_rolling(samples: &[RollingSample], metrics: &[String]) -> BTree
 
 /// Largest difference between two results' metrics, relative to the size of the value (at
 /// least 1), or `None` when they do not report the same metrics.
-pub fn max_relative_difference(a: &BTreeMap<String, MetricValue>, b: &BTreeMap<String, MetricValue>) -> Option<f64> {
+pub fn max_relative_difference(
+    a: &BTreeMap<String, MetricValue>,
+    b: &BTreeMap<String, MetricValue>,
+) -> Option<f64> {
     if a.len() != b.len() {
         return None;
     }
@@ -260,9 +287,18 @@ mod tests {
         // Characters, not bytes: "né" is 2 characters but 3 bytes.
         let choices = s(&["né", "ab"]);
         let sample = score_choices(0, vec![-2.9, -2.0], vec![false, false], &choices, vec![0]);
-        assert_eq!((sample.acc, sample.acc_norm, sample.acc_bytes), (0.0, 0.0, 1.0));
+        assert_eq!(
+            (sample.acc, sample.acc_norm, sample.acc_bytes),
+            (0.0, 0.0, 1.0)
+        );
         // Ties go to the first choice, as numpy's argmax does.
-        let sample = score_choices(0, vec![-1.0, -1.0], vec![true, true], &s(&["a", "b"]), vec![1]);
+        let sample = score_choices(
+            0,
+            vec![-1.0, -1.0],
+            vec![true, true],
+            &s(&["a", "b"]),
+            vec![1],
+        );
         assert_eq!(sample.acc, 0.0);
     }
 
@@ -278,7 +314,11 @@ mod tests {
         let choices = s(&["a", "b", "c", "d"]);
         let samples: Vec<ChoiceSample> = (0..40)
             .map(|i| {
-                let lls = if i % 2 == 0 { vec![0.0, -1.0, -1.0, -1.0] } else { vec![-1.0, 0.0, -1.0, -1.0] };
+                let lls = if i % 2 == 0 {
+                    vec![0.0, -1.0, -1.0, -1.0]
+                } else {
+                    vec![-1.0, 0.0, -1.0, -1.0]
+                };
                 score_choices(i, lls, vec![false; 4], &choices, vec![0])
             })
             .collect();
@@ -294,8 +334,20 @@ mod tests {
     #[test]
     fn rolling_metrics_are_pooled() {
         let samples = vec![
-            RollingSample { doc: 0, ll: -10.0, words: 2, bytes: 10, tokens: 5 },
-            RollingSample { doc: 1, ll: -30.0, words: 3, bytes: 10, tokens: 5 },
+            RollingSample {
+                doc: 0,
+                ll: -10.0,
+                words: 2,
+                bytes: 10,
+                tokens: 5,
+            },
+            RollingSample {
+                doc: 1,
+                ll: -30.0,
+                words: 3,
+                bytes: 10,
+                tokens: 5,
+            },
         ];
         let m = aggregate_rolling(&samples, &s(&["bits_per_byte", "word_perplexity"]));
         assert!((m["bits_per_byte"].value - 2.0 / std::f64::consts::LN_2).abs() < 1e-12);

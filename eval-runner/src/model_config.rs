@@ -69,7 +69,8 @@ fn token_id(v: Option<&Value>) -> Option<u32> {
 
 /// Parses and checks a `config.json`.
 pub fn parse(text: &str) -> Result<ModelConfig, ConfigError> {
-    let cfg: Value = serde_json::from_str(text).map_err(|e| ConfigError(format!("config.json is not valid JSON: {e}")))?;
+    let cfg: Value = serde_json::from_str(text)
+        .map_err(|e| ConfigError(format!("config.json is not valid JSON: {e}")))?;
     if !cfg.is_object() {
         return bad("config.json must be a JSON object");
     }
@@ -90,9 +91,14 @@ pub fn parse(text: &str) -> Result<ModelConfig, ConfigError> {
             ));
         }
     };
-    let act = cfg.get("hidden_act").and_then(Value::as_str).unwrap_or("silu");
+    let act = cfg
+        .get("hidden_act")
+        .and_then(Value::as_str)
+        .unwrap_or("silu");
     if act != "silu" {
-        return bad(format!("config.json: hidden_act {act:?} is not supported (only silu)"));
+        return bad(format!(
+            "config.json: hidden_act {act:?} is not supported (only silu)"
+        ));
     }
     if cfg.get("rope_scaling").is_some_and(|v| !v.is_null()) {
         return bad("config.json: rope_scaling is not supported by the runner");
@@ -123,8 +129,14 @@ pub fn parse(text: &str) -> Result<ModelConfig, ConfigError> {
             }
         }
     };
-    let rope_theta = cfg.get("rope_theta").and_then(Value::as_f64).unwrap_or(10_000.0);
-    let rms_norm_eps = cfg.get("rms_norm_eps").and_then(Value::as_f64).unwrap_or(1e-6);
+    let rope_theta = cfg
+        .get("rope_theta")
+        .and_then(Value::as_f64)
+        .unwrap_or(10_000.0);
+    let rms_norm_eps = cfg
+        .get("rms_norm_eps")
+        .and_then(Value::as_f64)
+        .unwrap_or(1e-6);
     if !(rope_theta > 0.0 && rms_norm_eps >= 0.0) {
         return bad("config.json: rope_theta must be positive and rms_norm_eps not negative");
     }
@@ -140,7 +152,10 @@ pub fn parse(text: &str) -> Result<ModelConfig, ConfigError> {
         rms_norm_eps,
         rope_theta,
         max_position_embeddings: usize_field(&cfg, "max_position_embeddings")?.unwrap_or(2048),
-        tie_word_embeddings: cfg.get("tie_word_embeddings").and_then(Value::as_bool).unwrap_or(false),
+        tie_word_embeddings: cfg
+            .get("tie_word_embeddings")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         sliding_window,
         qkv_bias: family == Family::Qwen2,
         bos_token_id: token_id(cfg.get("bos_token_id")),
@@ -159,18 +174,36 @@ mod tests {
     #[test]
     fn reads_llama() {
         let c = parse(LLAMA).unwrap();
-        assert_eq!((c.family, c.head_dim, c.num_kv_heads), (Family::Llama, 16, 2));
+        assert_eq!(
+            (c.family, c.head_dim, c.num_kv_heads),
+            (Family::Llama, 16, 2)
+        );
         assert!(!c.qkv_bias && !c.tie_word_embeddings);
     }
 
     #[test]
     fn refuses_what_it_cannot_run() {
         for (text, want) in [
-            (r#"{"model_type":"gpt2"}"#.to_string(), "unsupported architecture"),
+            (
+                r#"{"model_type":"gpt2"}"#.to_string(),
+                "unsupported architecture",
+            ),
             (LLAMA.replace("silu", "gelu"), "hidden_act"),
-            (LLAMA.replace("\"model_type\"", "\"rope_scaling\":{\"type\":\"linear\"},\"model_type\""), "rope_scaling"),
-            (LLAMA.replace("\"num_hidden_layers\":2,", ""), "num_hidden_layers"),
-            (LLAMA.replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3"), "multiple"),
+            (
+                LLAMA.replace(
+                    "\"model_type\"",
+                    "\"rope_scaling\":{\"type\":\"linear\"},\"model_type\"",
+                ),
+                "rope_scaling",
+            ),
+            (
+                LLAMA.replace("\"num_hidden_layers\":2,", ""),
+                "num_hidden_layers",
+            ),
+            (
+                LLAMA.replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3"),
+                "multiple",
+            ),
             ("[1]".to_string(), "object"),
         ] {
             let e = parse(&text).unwrap_err().0;

@@ -53,7 +53,10 @@ pub struct JobInputs {
 
 /// sha256 over `path sha256\n` lines, sorted by path.
 fn digest(files: &[&InputFile]) -> String {
-    let mut lines: Vec<String> = files.iter().map(|f| format!("{} {}\n", f.path, f.sha256)).collect();
+    let mut lines: Vec<String> = files
+        .iter()
+        .map(|f| format!("{} {}\n", f.path, f.sha256))
+        .collect();
     lines.sort();
     hex::encode(Sha256::digest(lines.concat().as_bytes()))
 }
@@ -70,7 +73,10 @@ pub fn weight_files(files: &[String], index: Option<&[u8]>) -> anyhow::Result<Ve
             .get("weight_map")
             .and_then(|m| m.as_object())
             .ok_or_else(|| anyhow::anyhow!("{WEIGHTS_INDEX} has no weight_map"))?;
-        let shards: BTreeSet<String> = map.values().filter_map(|s| s.as_str().map(str::to_string)).collect();
+        let shards: BTreeSet<String> = map
+            .values()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
         for shard in &shards {
             anyhow::ensure!(
                 files.contains(shard) && !shard.contains('/') && shard.ends_with(".safetensors"),
@@ -90,15 +96,20 @@ pub const TOKENIZER_FILES: [&str; 2] = ["tokenizer.json", "tokenizer_config.json
 
 /// The hashes of `files` given which model files are weights and which task file is the spec.
 pub fn hashes(files: &[InputFile], weight_files: &[String], spec_path: &str) -> InputHashes {
-    let pick = |pred: &dyn Fn(&InputFile) -> bool| files.iter().filter(|f| pred(f)).collect::<Vec<_>>();
+    let pick =
+        |pred: &dyn Fn(&InputFile) -> bool| files.iter().filter(|f| pred(f)).collect::<Vec<_>>();
     let model = |f: &InputFile| f.source == Source::Model;
     let task_spec = digest(&pick(&|f| f.source == Source::Task && f.path == spec_path));
     let task_data = digest(&pick(&|f| f.source == Source::Task && f.path != spec_path));
     InputHashes {
         config: digest(&pick(&|f| model(f) && f.path == "config.json")),
         weights: digest(&pick(&|f| model(f) && weight_files.contains(&f.path))),
-        tokenizer: digest(&pick(&|f| model(f) && TOKENIZER_FILES.contains(&f.path.as_str()))),
-        task: hex::encode(Sha256::digest(format!("spec {task_spec}\ndata {task_data}\n").as_bytes())),
+        tokenizer: digest(&pick(&|f| {
+            model(f) && TOKENIZER_FILES.contains(&f.path.as_str())
+        })),
+        task: hex::encode(Sha256::digest(
+            format!("spec {task_spec}\ndata {task_data}\n").as_bytes(),
+        )),
         task_spec,
         task_data,
     }

@@ -59,7 +59,9 @@ fn doc_err<T>(i: usize, msg: impl std::fmt::Display) -> Result<T, SpecError> {
 /// Reads a JSONL file: one JSON object per non-empty line.
 pub fn read_jsonl(bytes: &[u8], file: &str) -> Result<Vec<Value>, SpecError> {
     if bytes.len() > MAX_DATA_BYTES {
-        return Err(SpecError(format!("{file} is larger than {MAX_DATA_BYTES} bytes")));
+        return Err(SpecError(format!(
+            "{file} is larger than {MAX_DATA_BYTES} bytes"
+        )));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| SpecError(format!("{file} is not UTF-8")))?;
     let mut docs = Vec::new();
@@ -68,11 +70,18 @@ pub fn read_jsonl(bytes: &[u8], file: &str) -> Result<Vec<Value>, SpecError> {
             continue;
         }
         if docs.len() == MAX_DOCS {
-            return Err(SpecError(format!("{file} has more than {MAX_DOCS} documents")));
+            return Err(SpecError(format!(
+                "{file} has more than {MAX_DOCS} documents"
+            )));
         }
         match serde_json::from_str::<Value>(line) {
             Ok(v @ Value::Object(_)) => docs.push(v),
-            Ok(_) => return Err(SpecError(format!("{file} line {}: not a JSON object", n + 1))),
+            Ok(_) => {
+                return Err(SpecError(format!(
+                    "{file} line {}: not a JSON object",
+                    n + 1
+                )));
+            }
             Err(e) => return Err(SpecError(format!("{file} line {}: {e}", n + 1))),
         }
     }
@@ -110,7 +119,10 @@ fn choices_of(spec: &TaskSpec, i: usize, doc: &Value) -> Result<Vec<String>, Spe
         None => return doc_err(i, "the task has no doc_to_choice"),
     };
     if choices.len() < 2 || choices.len() > 64 {
-        return doc_err(i, format!("has {} choices; 2 to 64 are needed", choices.len()));
+        return doc_err(
+            i,
+            format!("has {} choices; 2 to 64 are needed", choices.len()),
+        );
     }
     Ok(choices)
 }
@@ -125,7 +137,11 @@ fn target_value(spec: &TaskSpec, i: usize, doc: &Value) -> Result<Value, SpecErr
             let v = t.render_value(doc).or_else(|e| doc_err(i, e))?;
             // A rendered template is text; "2" still means index 2, as in the harness.
             Ok(match v {
-                Value::String(s) => s.trim().parse::<u64>().map(Value::from).unwrap_or(Value::String(s)),
+                Value::String(s) => s
+                    .trim()
+                    .parse::<u64>()
+                    .map(Value::from)
+                    .unwrap_or(Value::String(s)),
                 other => other,
             })
         }
@@ -139,12 +155,18 @@ fn gold_of(i: usize, target: &Value, choices: &[String]) -> Result<Vec<usize>, S
         match v {
             Value::Number(n) => match n.as_u64() {
                 Some(k) if (k as usize) < choices.len() => Ok(k as usize),
-                _ => doc_err(i, format!("answer index {n} is out of range for {} choices", choices.len())),
+                _ => doc_err(
+                    i,
+                    format!(
+                        "answer index {n} is out of range for {} choices",
+                        choices.len()
+                    ),
+                ),
             },
-            Value::String(s) => choices
-                .iter()
-                .position(|c| c == s)
-                .map_or_else(|| doc_err(i, format!("answer {s:?} is not one of the choices")), Ok),
+            Value::String(s) => choices.iter().position(|c| c == s).map_or_else(
+                || doc_err(i, format!("answer {s:?} is not one of the choices")),
+                Ok,
+            ),
             _ => doc_err(i, "the answer must be a choice index or a choice text"),
         }
     };
@@ -173,7 +195,11 @@ fn answer_text(spec: &TaskSpec, i: usize, doc: &Value) -> Result<String, SpecErr
 
 /// Builds every request of a task. `fewshot_pool` is the few-shot file's documents, or `None`
 /// when the examples come from the eval documents themselves.
-pub fn prepare(spec: &TaskSpec, docs: &[Value], fewshot_pool: Option<&[Value]>) -> Result<Prepared, SpecError> {
+pub fn prepare(
+    spec: &TaskSpec,
+    docs: &[Value],
+    fewshot_pool: Option<&[Value]>,
+) -> Result<Prepared, SpecError> {
     if spec.task_type == TaskType::LoglikelihoodRolling {
         let texts = docs
             .iter()
@@ -203,7 +229,11 @@ pub fn prepare(spec: &TaskSpec, docs: &[Value], fewshot_pool: Option<&[Value]>) 
                 FewshotSampler::Random => {
                     let drawn = rnd.sample(pool.len(), needed);
                     if same_split {
-                        drawn.into_iter().filter(|&j| pool[j] != *doc).take(n).collect()
+                        drawn
+                            .into_iter()
+                            .filter(|&j| pool[j] != *doc)
+                            .take(n)
+                            .collect()
                     } else {
                         drawn
                     }
@@ -220,7 +250,11 @@ pub fn prepare(spec: &TaskSpec, docs: &[Value], fewshot_pool: Option<&[Value]>) 
         context.push_str(&text_of(spec, i, doc)?);
         let choices = choices_of(spec, i, doc)?;
         let gold = gold_of(i, &target_value(spec, i, doc)?, &choices)?;
-        items.push(ChoiceItem { context, choices, gold });
+        items.push(ChoiceItem {
+            context,
+            choices,
+            gold,
+        });
     }
     Ok(Prepared::MultipleChoice(items))
 }
@@ -263,7 +297,10 @@ mod tests {
         let Prepared::MultipleChoice(items) = prepare(&s, &docs(10), None).unwrap() else {
             panic!()
         };
-        assert_eq!(items[0].context, "Answer.\n\nQ: q7\nA: y\n\nQ: q1\nA: y\n\nQ: q0\nA:");
+        assert_eq!(
+            items[0].context,
+            "Answer.\n\nQ: q7\nA: y\n\nQ: q1\nA: y\n\nQ: q0\nA:"
+        );
     }
 
     #[test]
@@ -275,14 +312,25 @@ mod tests {
         };
         assert_eq!(items[0].gold, vec![1]);
         for (bad, want) in [
-            (json!({"q": "?", "opts": ["x", "y"], "a": 5}), "out of range"),
-            (json!({"q": "?", "opts": ["x", "y"], "a": "z"}), "not one of the choices"),
+            (
+                json!({"q": "?", "opts": ["x", "y"], "a": 5}),
+                "out of range",
+            ),
+            (
+                json!({"q": "?", "opts": ["x", "y"], "a": "z"}),
+                "not one of the choices",
+            ),
             (json!({"q": "?", "opts": ["x"], "a": 0}), "2 to 64"),
             (json!({"opts": ["x", "y"], "a": 0}), "no field `q`"),
         ] {
             let e = prepare(&s, &[bad], None).unwrap_err().0;
             assert!(e.contains(want), "{e}");
         }
-        assert!(read_jsonl(b"{\"a\":1}\n[1]\n", "d.jsonl").unwrap_err().0.contains("line 2"));
+        assert!(
+            read_jsonl(b"{\"a\":1}\n[1]\n", "d.jsonl")
+                .unwrap_err()
+                .0
+                .contains("line 2")
+        );
     }
 }

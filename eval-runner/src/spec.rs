@@ -42,14 +42,19 @@ impl TaskType {
     pub fn metrics(self) -> &'static [&'static str] {
         match self {
             TaskType::MultipleChoice => &["acc", "acc_norm", "acc_bytes"],
-            TaskType::LoglikelihoodRolling => &["word_perplexity", "byte_perplexity", "bits_per_byte"],
+            TaskType::LoglikelihoodRolling => {
+                &["word_perplexity", "byte_perplexity", "bits_per_byte"]
+            }
         }
     }
 }
 
 /// Whether a bigger value of `metric` is better.
 pub fn higher_is_better(metric: &str) -> bool {
-    !matches!(metric, "word_perplexity" | "byte_perplexity" | "bits_per_byte")
+    !matches!(
+        metric,
+        "word_perplexity" | "byte_perplexity" | "bits_per_byte"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,8 +140,12 @@ fn parse_yaml(text: &str, what: &str) -> Result<Map<String, Value>, SpecError> {
     if text.len() > MAX_SPEC_BYTES {
         return err(format!("{what} is larger than {MAX_SPEC_BYTES} bytes"));
     }
-    grove_indexer::card::parse_front_matter(text)
-        .map_err(|e| SpecError(format!("{what}: {}", e.to_string().replace("front matter", "file"))))
+    grove_indexer::card::parse_front_matter(text).map_err(|e| {
+        SpecError(format!(
+            "{what}: {}",
+            e.to_string().replace("front matter", "file")
+        ))
+    })
 }
 
 struct Fields {
@@ -179,11 +188,15 @@ fn repo_path(key: &str, path: String) -> Result<String, SpecError> {
         && path.len() <= 1000
         && !path.starts_with('/')
         && !path.contains('\\')
-        && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
     if ok {
         Ok(path)
     } else {
-        err(format!("`{key}` must be a relative path inside the task repo, got {path:?}"))
+        err(format!(
+            "`{key}` must be a relative path inside the task repo, got {path:?}"
+        ))
     }
 }
 
@@ -215,13 +228,22 @@ pub fn parse_task(text: &str) -> Result<TaskSpec, SpecError> {
         }
     };
     let data = repo_path("data", f.required_string("data")?)?;
-    let fewshot_data = f.string("fewshot_data")?.map(|p| repo_path("fewshot_data", p)).transpose()?;
+    let fewshot_data = f
+        .string("fewshot_data")?
+        .map(|p| repo_path("fewshot_data", p))
+        .transpose()?;
     let num_fewshot = f.uint("num_fewshot", MAX_FEWSHOT as u64)?.unwrap_or(0) as u32;
-    let fewshot_seed = f.uint("fewshot_seed", u32::MAX as u64)?.unwrap_or(DEFAULT_FEWSHOT_SEED);
+    let fewshot_seed = f
+        .uint("fewshot_seed", u32::MAX as u64)?
+        .unwrap_or(DEFAULT_FEWSHOT_SEED);
     let fewshot_sampler = match f.string("fewshot_sampler")?.as_deref() {
         None | Some("random") => FewshotSampler::Random,
         Some("first_n") => FewshotSampler::FirstN,
-        Some(other) => return err(format!("`fewshot_sampler` {other:?}: use random or first_n")),
+        Some(other) => {
+            return err(format!(
+                "`fewshot_sampler` {other:?}: use random or first_n"
+            ));
+        }
     };
     let description = f.string("description")?.unwrap_or_default();
     let doc_to_text = template("doc_to_text", &f.required_string("doc_to_text")?)?;
@@ -244,12 +266,16 @@ pub fn parse_task(text: &str) -> Result<TaskSpec, SpecError> {
     };
     let doc_to_target = match f.take("doc_to_target") {
         None => None,
-        Some(Value::String(s)) if is_template(&s) => Some(TargetSource::Template(template("doc_to_target", &s)?)),
+        Some(Value::String(s)) if is_template(&s) => {
+            Some(TargetSource::Template(template("doc_to_target", &s)?))
+        }
         Some(Value::String(s)) if !s.is_empty() => Some(TargetSource::Field(s)),
         Some(_) => return err("`doc_to_target` must be a field name or a template"),
     };
     let target_delimiter = f.string("target_delimiter")?.unwrap_or_else(|| " ".into());
-    let fewshot_delimiter = f.string("fewshot_delimiter")?.unwrap_or_else(|| "\n\n".into());
+    let fewshot_delimiter = f
+        .string("fewshot_delimiter")?
+        .unwrap_or_else(|| "\n\n".into());
     let allowed = task_type.metrics();
     let metrics: Vec<String> = match f.take("metrics") {
         None => allowed.iter().map(|m| m.to_string()).collect(),
@@ -279,11 +305,17 @@ pub fn parse_task(text: &str) -> Result<TaskSpec, SpecError> {
         }
         Some(_) => return err("`metrics` must be a non-empty list"),
     };
-    let primary_metric = f.string("primary_metric")?.unwrap_or_else(|| metrics[0].clone());
+    let primary_metric = f
+        .string("primary_metric")?
+        .unwrap_or_else(|| metrics[0].clone());
     if !metrics.contains(&primary_metric) {
-        return err(format!("`primary_metric` {primary_metric:?} is not one of `metrics`"));
+        return err(format!(
+            "`primary_metric` {primary_metric:?} is not one of `metrics`"
+        ));
     }
-    let max_length = f.uint("max_length", MAX_LENGTH_LIMIT as u64)?.unwrap_or(2048) as u32;
+    let max_length = f
+        .uint("max_length", MAX_LENGTH_LIMIT as u64)?
+        .unwrap_or(2048) as u32;
     if max_length < 2 {
         return err("`max_length` must be at least 2");
     }
@@ -303,7 +335,11 @@ pub fn parse_task(text: &str) -> Result<TaskSpec, SpecError> {
         return err("loglikelihood_rolling tasks take no few-shot examples");
     }
     // Unknown keys are refused: a typo must not silently change what a score means.
-    if let Some(key) = f.map.keys().find(|k| !matches!(k.as_str(), "version" | "tag" | "dataset_name")) {
+    if let Some(key) = f
+        .map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "version" | "tag" | "dataset_name"))
+    {
         return err(format!("unknown key `{key}` in {TASK_FILE}"));
     }
     Ok(TaskSpec {
@@ -348,7 +384,11 @@ pub fn parse_suite(text: &str) -> Result<SuiteSpec, SpecError> {
                 _ => err("`tasks` entries must be task repo ids like owner/name"),
             })
             .collect::<Result<Vec<_>, _>>()?,
-        _ => return err(format!("`tasks` must be a list of 1 to {MAX_SUITE_TASKS} task repo ids")),
+        _ => {
+            return err(format!(
+                "`tasks` must be a list of 1 to {MAX_SUITE_TASKS} task repo ids"
+            ));
+        }
     };
     if let Some(key) = f.map.keys().next() {
         return err(format!("unknown key `{key}` in {SUITE_FILE}"));
@@ -378,7 +418,10 @@ mod tests {
     fn malformed_specs_name_the_field() {
         let cases = [
             ("task: x\n", "`type` is required"),
-            ("task: x\ntype: generate\ndata: a\ndoc_to_text: t\n", "not supported"),
+            (
+                "task: x\ntype: generate\ndata: a\ndoc_to_text: t\n",
+                "not supported",
+            ),
             (&format!("{MC}data2: x\n"), "unknown key `data2`"),
             (&MC.replace("test.jsonl", "../secret"), "relative path"),
             (&format!("{MC}metrics: [bleu]\n"), "not available"),

@@ -17,7 +17,9 @@ pub struct Template {
 }
 
 fn valid_segment(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 impl Template {
@@ -104,18 +106,30 @@ mod tests {
         let doc = json!({"question": "Why?", "meta": {"n": 3}, "opts": ["a", "b"]});
         assert_eq!(t.render(&doc).unwrap(), "Q: Why?\nA (3, b):");
         assert_eq!(
-            Template::parse("{{n}}").unwrap().render_value(&doc).unwrap_err(),
+            Template::parse("{{n}}")
+                .unwrap()
+                .render_value(&doc)
+                .unwrap_err(),
             "the document has no field `n`"
         );
         assert_eq!(
-            Template::parse("{{meta.n}}").unwrap().render_value(&doc).unwrap(),
+            Template::parse("{{meta.n}}")
+                .unwrap()
+                .render_value(&doc)
+                .unwrap(),
             json!(3)
         );
     }
 
     #[test]
     fn refuses_what_it_cannot_render() {
-        for bad in ["{{ q | upper }}", "{% if x %}", "{{ q", "a }}", "{{ q.strip() }}"] {
+        for bad in [
+            "{{ q | upper }}",
+            "{% if x %}",
+            "{{ q",
+            "a }}",
+            "{{ q.strip() }}",
+        ] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }
     }

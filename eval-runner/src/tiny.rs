@@ -53,14 +53,21 @@ pub fn vocab_size() -> usize {
 }
 
 pub fn tokenizer_json() -> serde_json::Value {
-    let vocab: serde_json::Map<String, serde_json::Value> =
-        vocab().into_iter().enumerate().map(|(i, t)| (t, json!(i))).collect();
-    let merges: Vec<[String; 2]> = ('a'..='z').map(|c| [SPACE.to_string(), c.to_string()]).collect();
+    let vocab: serde_json::Map<String, serde_json::Value> = vocab()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (t, json!(i)))
+        .collect();
+    let merges: Vec<[String; 2]> = ('a'..='z')
+        .map(|c| [SPACE.to_string(), c.to_string()])
+        .collect();
     let added: Vec<_> = SPECIALS
         .iter()
         .enumerate()
-        .map(|(i, s)| json!({"id": i, "content": s, "single_word": false, "lstrip": false,
-                              "rstrip": false, "normalized": false, "special": true}))
+        .map(|(i, s)| {
+            json!({"id": i, "content": s, "single_word": false, "lstrip": false,
+                              "rstrip": false, "normalized": false, "special": true})
+        })
         .collect();
     let bos = json!({"SpecialToken": {"id": "<s>", "type_id": 0}});
     json!({
@@ -119,7 +126,9 @@ impl SplitMix {
 }
 
 fn name_seed(seed: u64, name: &str) -> u64 {
-    name.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    name.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// The base model's weights: uniform with the usual 1/sqrt(fan_in) scale, norms at one.
@@ -162,7 +171,7 @@ pub fn base_weights(shape: &TinyShape, seed: u64) -> Weights {
 pub fn finetune(parent: &Weights, seed: u64, every: usize) -> Weights {
     let mut out = parent.clone();
     for (k, (name, (shape, data))) in out.iter_mut().enumerate() {
-        if shape.len() != 2 || (k as u64 + seed) % every.max(1) as u64 != 0 {
+        if shape.len() != 2 || !(k as u64 + seed).is_multiple_of(every.max(1) as u64) {
             continue;
         }
         let mut rng = SplitMix(name_seed(seed.wrapping_add(7), name));
@@ -179,7 +188,11 @@ pub fn linear_merge(a: &Weights, b: &Weights, w: f32) -> Weights {
     a.iter()
         .map(|(name, (shape, da))| {
             let db = &b[name].1;
-            let data = da.iter().zip(db).map(|(x, y)| w * x + (1.0 - w) * y).collect();
+            let data = da
+                .iter()
+                .zip(db)
+                .map(|(x, y)| w * x + (1.0 - w) * y)
+                .collect();
             (name.clone(), (shape.clone(), data))
         })
         .collect()
@@ -189,30 +202,57 @@ pub fn linear_merge(a: &Weights, b: &Weights, w: f32) -> Weights {
 pub fn safetensors_bytes(weights: &Weights) -> anyhow::Result<Vec<u8>> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = weights
         .iter()
-        .map(|(n, (s, d))| (n.clone(), s.clone(), d.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .map(|(n, (s, d))| {
+            (
+                n.clone(),
+                s.clone(),
+                d.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            )
+        })
         .collect();
     let views = bytes
         .iter()
-        .map(|(n, s, b)| Ok((n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b)?)))
+        .map(|(n, s, b)| {
+            Ok((
+                n.clone(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b)?,
+            ))
+        })
         .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
     Ok(safetensors::tensor::serialize(views, None)?)
 }
 
 /// Writes a loadable model folder: config, tokenizer, weights and a card.
-pub fn write_model(dir: &Path, shape: &TinyShape, weights: &Weights, card: &str) -> anyhow::Result<()> {
+pub fn write_model(
+    dir: &Path,
+    shape: &TinyShape,
+    weights: &Weights,
+    card: &str,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let pretty = |v: serde_json::Value| serde_json::to_vec_pretty(&v).unwrap_or_default();
     std::fs::write(dir.join("config.json"), pretty(config_json(shape)))?;
     std::fs::write(dir.join("tokenizer.json"), pretty(tokenizer_json()))?;
-    std::fs::write(dir.join("tokenizer_config.json"), pretty(tokenizer_config_json()))?;
+    std::fs::write(
+        dir.join("tokenizer_config.json"),
+        pretty(tokenizer_config_json()),
+    )?;
     std::fs::write(dir.join("model.safetensors"), safetensors_bytes(weights)?)?;
     std::fs::write(dir.join("README.md"), card)?;
     Ok(())
 }
 
 /// A card with front matter declaring `parents` (and a relation when given).
-pub fn card(title: &str, summary: &str, parents: &[&str], relation: Option<&str>, tags: &[&str]) -> String {
-    let mut front = String::from("---\nlicense: apache-2.0\nlibrary_name: transformers\npipeline_tag: text-generation\nlanguage: [en]\n");
+pub fn card(
+    title: &str,
+    summary: &str,
+    parents: &[&str],
+    relation: Option<&str>,
+    tags: &[&str],
+) -> String {
+    let mut front = String::from(
+        "---\nlicense: apache-2.0\nlibrary_name: transformers\npipeline_tag: text-generation\nlanguage: [en]\n",
+    );
     if !tags.is_empty() {
         front.push_str(&format!("tags: [{}]\n", tags.join(", ")));
     }
@@ -230,7 +270,12 @@ pub fn card(title: &str, summary: &str, parents: &[&str], relation: Option<&str>
 /// Writes a family under `out`: `base`, two fine-tunes, a fine-tune of a fine-tune and a merge,
 /// with cards naming parents as `{namespace}/tiny-{name}`. Returns the folder names in upload
 /// order (parents first).
-pub fn write_family(out: &Path, namespace: &str, shape: &TinyShape, seed: u64) -> anyhow::Result<Vec<String>> {
+pub fn write_family(
+    out: &Path,
+    namespace: &str,
+    shape: &TinyShape,
+    seed: u64,
+) -> anyhow::Result<Vec<String>> {
     let id = |n: &str| format!("{namespace}/tiny-{n}");
     let base = base_weights(shape, seed);
     let chat = finetune(&base, seed + 1, 3);
@@ -238,11 +283,61 @@ pub fn write_family(out: &Path, namespace: &str, shape: &TinyShape, seed: u64) -
     let chat_v2 = finetune(&chat, seed + 3, 5);
     let merged = linear_merge(&chat, &code, 0.5);
     let models: [(&str, &Weights, String); 5] = [
-        ("base", &base, card("Tiny base", "A tiny llama-family base model.", &[], None, &["tiny"])),
-        ("chat", &chat, card("Tiny chat", "Fine-tuned for chat.", &[&id("base")], Some("finetune"), &["tiny", "chat"])),
-        ("code", &code, card("Tiny code", "Fine-tuned on code.", &[&id("base")], Some("finetune"), &["tiny", "code"])),
-        ("chat-v2", &chat_v2, card("Tiny chat v2", "A second round of chat tuning.", &[&id("chat")], None, &["tiny", "chat"])),
-        ("merge", &merged, card("Tiny merge", "A linear merge of chat and code.", &[&id("chat"), &id("code")], Some("merge"), &["tiny", "merge"])),
+        (
+            "base",
+            &base,
+            card(
+                "Tiny base",
+                "A tiny llama-family base model.",
+                &[],
+                None,
+                &["tiny"],
+            ),
+        ),
+        (
+            "chat",
+            &chat,
+            card(
+                "Tiny chat",
+                "Fine-tuned for chat.",
+                &[&id("base")],
+                Some("finetune"),
+                &["tiny", "chat"],
+            ),
+        ),
+        (
+            "code",
+            &code,
+            card(
+                "Tiny code",
+                "Fine-tuned on code.",
+                &[&id("base")],
+                Some("finetune"),
+                &["tiny", "code"],
+            ),
+        ),
+        (
+            "chat-v2",
+            &chat_v2,
+            card(
+                "Tiny chat v2",
+                "A second round of chat tuning.",
+                &[&id("chat")],
+                None,
+                &["tiny", "chat"],
+            ),
+        ),
+        (
+            "merge",
+            &merged,
+            card(
+                "Tiny merge",
+                "A linear merge of chat and code.",
+                &[&id("chat"), &id("code")],
+                Some("merge"),
+                &["tiny", "merge"],
+            ),
+        ),
     ];
     let mut names = Vec::new();
     for (name, weights, card) in models {

@@ -41,7 +41,11 @@ impl Reference<'_> {
         let (shape, w) = &self.w[name];
         let (out, inp) = (shape[0], shape[1]);
         x.iter()
-            .map(|row| (0..out).map(|o| (0..inp).map(|i| row[i] * w[o * inp + i] as f64).sum()).collect())
+            .map(|row| {
+                (0..out)
+                    .map(|o| (0..inp).map(|i| row[i] * w[o * inp + i] as f64).sum())
+                    .collect()
+            })
             .collect()
     }
 
@@ -78,7 +82,11 @@ impl Reference<'_> {
         let emb = self.t("model.embed_tokens.weight");
         let mut x: Vec<Vec<f64>> = tokens
             .iter()
-            .map(|&t| (0..s.hidden).map(|i| emb[t as usize * s.hidden + i] as f64).collect())
+            .map(|&t| {
+                (0..s.hidden)
+                    .map(|i| emb[t as usize * s.hidden + i] as f64)
+                    .collect()
+            })
             .collect();
         for l in 0..s.layers {
             let p = format!("model.layers.{l}");
@@ -93,7 +101,12 @@ impl Reference<'_> {
                 let kh = h / rep;
                 for i in 0..tokens.len() {
                     let scores: Vec<f64> = (0..=i)
-                        .map(|j| (0..d).map(|c| q[i][h * d + c] * k[j][kh * d + c]).sum::<f64>() / (d as f64).sqrt())
+                        .map(|j| {
+                            (0..d)
+                                .map(|c| q[i][h * d + c] * k[j][kh * d + c])
+                                .sum::<f64>()
+                                / (d as f64).sqrt()
+                        })
                         .collect();
                     let m = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                     let z: f64 = scores.iter().map(|s| (s - m).exp()).sum();
@@ -115,7 +128,12 @@ impl Reference<'_> {
             let act: Vec<Vec<f64>> = g
                 .iter()
                 .zip(&u)
-                .map(|(gr, ur)| gr.iter().zip(ur).map(|(a, b)| a / (1.0 + (-a).exp()) * b).collect())
+                .map(|(gr, ur)| {
+                    gr.iter()
+                        .zip(ur)
+                        .map(|(a, b)| a / (1.0 + (-a).exp()) * b)
+                        .collect()
+                })
                 .collect();
             let down = self.matmul(&act, &format!("{p}.mlp.down_proj.weight"));
             for (xi, di) in x.iter_mut().zip(&down) {
@@ -173,12 +191,17 @@ fn log_likelihoods_match_a_hand_written_forward_pass() {
     let scored = loglik::score(&model.decoder, &requests, LIMITS, |_| Ok(())).unwrap();
     for (r, s) in requests.iter().zip(&scored) {
         let want = reference.loglikelihood(r);
-        assert!((s.ll - want).abs() < 1e-4, "{r:?}: candle {} vs reference {want}", s.ll);
+        assert!(
+            (s.ll - want).abs() < 1e-4,
+            "{r:?}: candle {} vs reference {want}",
+            s.ll
+        );
         assert!(s.ll < 0.0);
     }
     // Scored one at a time (no padding), every request gets the same answer.
     for (r, s) in requests.iter().zip(&scored) {
-        let alone = loglik::score(&model.decoder, std::slice::from_ref(r), LIMITS, |_| Ok(())).unwrap();
+        let alone =
+            loglik::score(&model.decoder, std::slice::from_ref(r), LIMITS, |_| Ok(())).unwrap();
         assert!((alone[0].ll - s.ll).abs() < 1e-5);
         assert_eq!(alone[0].greedy, s.greedy);
     }
@@ -216,8 +239,12 @@ fn a_task_runs_end_to_end_and_greedy_continuations_win() {
     let lp = reference.log_probs(&ctx);
     let last = lp.last().unwrap();
     // Single printable characters (ids 4..=97), so each choice is one token glued to the context.
-    let best = (4..98).max_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap();
-    let worst = (4..98).min_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap();
+    let best = (4..98)
+        .max_by(|&a, &b| last[a].total_cmp(&last[b]))
+        .unwrap();
+    let worst = (4..98)
+        .min_by(|&a, &b| last[a].total_cmp(&last[b]))
+        .unwrap();
     let vocab = tiny::tokenizer_json();
     let text_of = |id: usize| {
         vocab["model"]["vocab"]
@@ -232,7 +259,7 @@ fn a_task_runs_end_to_end_and_greedy_continuations_win() {
     let (good, bad) = (text_of(best), text_of(worst));
     let spec = parse_task(&String::from(
         "task: t\ntype: multiple_choice\ndata: d.jsonl\ndoc_to_text: \"Pick:\"\n\
-         doc_to_choice: c\ndoc_to_target: a\ntarget_delimiter: \"\"\n"
+         doc_to_choice: c\ndoc_to_target: a\ntarget_delimiter: \"\"\n",
     ))
     .unwrap();
     let docs = vec![

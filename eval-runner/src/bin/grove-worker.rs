@@ -90,9 +90,23 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run { hub, token, cache, gpu, dtype, batch_tokens, poll_seconds, once, throttle_ms } => {
+        Command::Run {
+            hub,
+            token,
+            cache,
+            gpu,
+            dtype,
+            batch_tokens,
+            poll_seconds,
+            once,
+            throttle_ms,
+        } => {
             let device = grove_eval_runner::engine::pick_device(gpu)?;
-            let device_name = if gpu { "cuda:0".to_string() } else { "cpu".to_string() };
+            let device_name = if gpu {
+                "cuda:0".to_string()
+            } else {
+                "cpu".to_string()
+            };
             let dtype = match dtype.as_str() {
                 "bf16" => candle_core::DType::BF16,
                 "f16" => candle_core::DType::F16,
@@ -108,7 +122,12 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 throttle: Duration::from_millis(throttle_ms),
             };
             let client = HubClient::new(&hub, &token)?;
-            run(&client, &opts, Duration::from_secs_f64(poll_seconds.max(0.05)), once)
+            run(
+                &client,
+                &opts,
+                Duration::from_secs_f64(poll_seconds.max(0.05)),
+                once,
+            )
         }
         Command::BuiltinTasks { out } => {
             for name in grove_eval_runner::builtin::write_all(&out)? {
@@ -116,10 +135,32 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::TinyFamily { out, namespace, seed, hidden, layers, heads, kv_heads, intermediate } => {
-            anyhow::ensure!(heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && hidden % heads == 0 && (hidden / heads) % 2 == 0,
-                "heads must divide hidden into even head sizes and be a multiple of kv-heads");
-            let shape = TinyShape { hidden, layers, heads, kv_heads, intermediate, max_positions: 1024 };
+        Command::TinyFamily {
+            out,
+            namespace,
+            seed,
+            hidden,
+            layers,
+            heads,
+            kv_heads,
+            intermediate,
+        } => {
+            anyhow::ensure!(
+                heads > 0
+                    && kv_heads > 0
+                    && heads % kv_heads == 0
+                    && hidden % heads == 0
+                    && (hidden / heads) % 2 == 0,
+                "heads must divide hidden into even head sizes and be a multiple of kv-heads"
+            );
+            let shape = TinyShape {
+                hidden,
+                layers,
+                heads,
+                kv_heads,
+                intermediate,
+                max_positions: 1024,
+            };
             for name in tiny::write_family(&out, &namespace, &shape, seed)? {
                 println!("{name}");
             }

@@ -68,7 +68,11 @@ pub struct Decoder {
 
 fn linear(inp: usize, out: usize, bias: bool, vb: VarBuilder) -> candle_core::Result<Linear> {
     let w = vb.get((out, inp), "weight")?;
-    let b = if bias { Some(vb.get(out, "bias")?) } else { None };
+    let b = if bias {
+        Some(vb.get(out, "bias")?)
+    } else {
+        None
+    };
     Ok(Linear::new(w, b))
 }
 
@@ -201,7 +205,8 @@ impl Decoder {
                 .reshape((b, t, a.heads * a.head_dim))?;
             let h = (x + a.o.forward(&ctx)?)?;
             let n = layer.post_norm.forward(&h)?;
-            let gated = (candle_nn::ops::silu(&layer.mlp.gate.forward(&n)?)? * layer.mlp.up.forward(&n)?)?;
+            let gated = (candle_nn::ops::silu(&layer.mlp.gate.forward(&n)?)?
+                * layer.mlp.up.forward(&n)?)?;
             x = (h + layer.mlp.down.forward(&gated)?)?;
         }
         self.norm.forward(&x)
@@ -209,7 +214,12 @@ impl Decoder {
 
     /// Log-probabilities (f32) over the vocabulary for the given rows of one sequence's hidden
     /// states: `rows` is `(start, len)` into `hidden` of shape `(t, hidden)`.
-    pub fn log_probs(&self, hidden: &Tensor, start: usize, len: usize) -> candle_core::Result<Tensor> {
+    pub fn log_probs(
+        &self,
+        hidden: &Tensor,
+        start: usize,
+        len: usize,
+    ) -> candle_core::Result<Tensor> {
         let rows = hidden.i((start..start + len, ..))?;
         let logits = self.head.forward(&rows)?.to_dtype(DType::F32)?;
         candle_nn::ops::log_softmax(&logits, D::Minus1)

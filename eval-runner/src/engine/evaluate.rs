@@ -69,7 +69,10 @@ pub fn evaluate(
                 .collect();
             Ok(TaskRun {
                 metrics: metrics::aggregate_choices(&samples, &spec.metrics),
-                samples: samples.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect(),
+                samples: samples
+                    .iter()
+                    .map(|s| serde_json::to_value(s).unwrap_or_default())
+                    .collect(),
                 requests: total,
                 tokens: fed(&requests),
             })
@@ -79,8 +82,11 @@ pub fn evaluate(
             let mut owner = Vec::new();
             let mut token_counts = Vec::new();
             for (doc, text) in texts.iter().enumerate() {
-                let tokens = tok.encode(text).map_err(|e| anyhow::anyhow!("document {doc}: {e}"))?;
-                let windows = loglik::rolling_windows(&tokens, tok.prefix_token(), limits.max_length);
+                let tokens = tok
+                    .encode(text)
+                    .map_err(|e| anyhow::anyhow!("document {doc}: {e}"))?;
+                let windows =
+                    loglik::rolling_windows(&tokens, tok.prefix_token(), limits.max_length);
                 owner.extend(std::iter::repeat_n(doc, windows.len()));
                 requests.extend(windows);
                 token_counts.push(tokens.len());
@@ -104,7 +110,10 @@ pub fn evaluate(
                 .collect();
             Ok(TaskRun {
                 metrics: metrics::aggregate_rolling(&samples, &spec.metrics),
-                samples: samples.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect(),
+                samples: samples
+                    .iter()
+                    .map(|s| serde_json::to_value(s).unwrap_or_default())
+                    .collect(),
                 requests: total,
                 tokens: fed(&requests),
             })

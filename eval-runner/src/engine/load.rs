@@ -38,7 +38,12 @@ pub fn load_model(
 ) -> anyhow::Result<LoadedModel> {
     let config = model_config::parse(&String::from_utf8_lossy(&read(dir, CONFIG)?))?;
     let tc = std::fs::read(dir.join(TOKENIZER_CONFIG)).ok();
-    let tokenizer = TextTokenizer::load(&read(dir, TOKENIZER)?, tc.as_deref(), &config, add_special_tokens)?;
+    let tokenizer = TextTokenizer::load(
+        &read(dir, TOKENIZER)?,
+        tc.as_deref(),
+        &config,
+        add_special_tokens,
+    )?;
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
     for file in weights {
         let loaded = candle_core::safetensors::load(dir.join(file), device)

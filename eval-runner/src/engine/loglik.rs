@@ -29,7 +29,11 @@ pub struct Scored {
 }
 
 /// Tokenises one (context, continuation) pair.
-pub fn encode_pair(tok: &TextTokenizer, context: &str, continuation: &str) -> anyhow::Result<Request> {
+pub fn encode_pair(
+    tok: &TextTokenizer,
+    context: &str,
+    continuation: &str,
+) -> anyhow::Result<Request> {
     if context.is_empty() {
         let mut cont = tok.encode_plain(continuation)?;
         let ctx = if cont.first() == Some(&tok.prefix_token()) {
@@ -49,9 +53,18 @@ pub fn encode_pair(tok: &TextTokenizer, context: &str, continuation: &str) -> an
 }
 
 fn check(context: Vec<u32>, continuation: Vec<u32>) -> anyhow::Result<Request> {
-    anyhow::ensure!(!context.is_empty(), "a context encodes to no tokens (the tokenizer adds no BOS and the text is empty)");
-    anyhow::ensure!(!continuation.is_empty(), "a continuation encodes to no tokens");
-    Ok(Request { context, continuation })
+    anyhow::ensure!(
+        !context.is_empty(),
+        "a context encodes to no tokens (the tokenizer adds no BOS and the text is empty)"
+    );
+    anyhow::ensure!(
+        !continuation.is_empty(),
+        "a continuation encodes to no tokens"
+    );
+    Ok(Request {
+        context,
+        continuation,
+    })
 }
 
 /// The harness's `get_rolling_token_windows(..., context_len=1)` followed by
@@ -112,13 +125,28 @@ pub fn score(
         })
         .collect::<anyhow::Result<_>>()?;
     let vocab = model.config().vocab_size as u32;
-    if let Some(bad) = inputs.iter().flat_map(|(ids, _)| ids).chain(requests.iter().flat_map(|r| &r.continuation)).find(|&&id| id >= vocab) {
-        anyhow::bail!("token id {bad} is outside the model's vocabulary of {vocab}: the tokenizer does not match the model");
+    if let Some(bad) = inputs
+        .iter()
+        .flat_map(|(ids, _)| ids)
+        .chain(requests.iter().flat_map(|r| &r.continuation))
+        .find(|&&id| id >= vocab)
+    {
+        anyhow::bail!(
+            "token id {bad} is outside the model's vocabulary of {vocab}: the tokenizer does not match the model"
+        );
     }
     // Longest first, as the harness orders them.
     let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(requests[i].context.len() + requests[i].continuation.len()));
-    let mut results = vec![Scored { ll: 0.0, greedy: false }; requests.len()];
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse(requests[i].context.len() + requests[i].continuation.len())
+    });
+    let mut results = vec![
+        Scored {
+            ll: 0.0,
+            greedy: false
+        };
+        requests.len()
+    ];
     let mut done = 0;
     let mut start = 0;
     while start < order.len() {
@@ -136,7 +164,11 @@ pub fn score(
             let (inp, cont_len) = &inputs[i];
             let start_row = inp.len() - cont_len;
             let logp = model.log_probs(&hidden.i(row)?, start_row, *cont_len)?;
-            let target = Tensor::from_vec(requests[i].continuation.clone(), (*cont_len, 1), model.device())?;
+            let target = Tensor::from_vec(
+                requests[i].continuation.clone(),
+                (*cont_len, 1),
+                model.device(),
+            )?;
             let picked: Vec<f32> = logp.gather(&target, 1)?.flatten_all()?.to_vec1()?;
             let best: Vec<u32> = logp.argmax(D::Minus1)?.to_dtype(DType::U32)?.to_vec1()?;
             results[i] = Scored {
@@ -159,7 +191,8 @@ mod tests {
     fn rolling_windows_follow_the_harness() {
         let tokens: Vec<u32> = (10..17).collect(); // 7 tokens
         let w = rolling_windows(&tokens, 1, 3);
-        let as_pairs: Vec<(Vec<u32>, Vec<u32>)> = w.into_iter().map(|r| (r.context, r.continuation)).collect();
+        let as_pairs: Vec<(Vec<u32>, Vec<u32>)> =
+            w.into_iter().map(|r| (r.context, r.continuation)).collect();
         assert_eq!(
             as_pairs,
             vec![

@@ -39,7 +39,9 @@ impl TextTokenizer {
         let by_name = |key: &str| {
             special_name(tc.get(key)).and_then(|name| inner.token_to_id(&name).map(|id| (id, name)))
         };
-        let (prefix_token, prefix_text) = match by_name("bos_token").or_else(|| by_name("eos_token")) {
+        let (prefix_token, prefix_text) = match by_name("bos_token")
+            .or_else(|| by_name("eos_token"))
+        {
             Some((id, name)) => (id, Some(name)),
             None => match cfg.bos_token_id.or(cfg.eos_token_id) {
                 Some(id) => (id, inner.id_to_token(id)),
@@ -64,7 +66,10 @@ impl TextTokenizer {
     /// Encodes as the harness's `tok_encode` does (0.4.9.2 and later): with the tokenizer's own
     /// special tokens unless the task turns them off or the text already starts with the prefix.
     pub fn encode(&self, text: &str) -> anyhow::Result<Vec<u32>> {
-        let already = self.prefix_text.as_deref().is_some_and(|p| !p.is_empty() && text.starts_with(p));
+        let already = self
+            .prefix_text
+            .as_deref()
+            .is_some_and(|p| !p.is_empty() && text.starts_with(p));
         self.encode_with(text, self.add_special_tokens && !already)
     }
 

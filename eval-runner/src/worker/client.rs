@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use sha2::{Digest, Sha256};
 
-use crate::protocol::{ClaimRequest, ClaimedJob, FailurePost, Heartbeat, InputFile, ResultPost, Source};
+use crate::protocol::{
+    ClaimRequest, ClaimedJob, FailurePost, Heartbeat, InputFile, ResultPost, Source,
+};
 
 /// Why talking to the hub about a job failed.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +69,9 @@ impl HubClient {
             .http
             .post(self.url("/api/evals/worker/claim"))
             .bearer_auth(&self.token)
-            .json(&ClaimRequest { device: device.into() })
+            .json(&ClaimRequest {
+                device: device.into(),
+            })
             .send()
             .map_err(anyhow::Error::from)?;
         let res = check(res)?;
@@ -91,7 +95,12 @@ impl HubClient {
 
     /// Streams one input file to `dest`, checking its size and sha256 on the way; a mismatch
     /// leaves nothing at `dest`.
-    pub fn download(&self, job: &ClaimedJob, file: &InputFile, dest: &Path) -> Result<(), HubError> {
+    pub fn download(
+        &self,
+        job: &ClaimedJob,
+        file: &InputFile,
+        dest: &Path,
+    ) -> Result<(), HubError> {
         let source = match file.source {
             Source::Model => "model",
             Source::Task => "task",
@@ -100,7 +109,13 @@ impl HubClient {
             "/api/evals/worker/jobs/{}/files/{source}/{}?fence={}",
             job.id, file.path, job.fence
         ));
-        let mut res = check(self.http.get(url).bearer_auth(&self.token).send().map_err(anyhow::Error::from)?)?;
+        let mut res = check(
+            self.http
+                .get(url)
+                .bearer_auth(&self.token)
+                .send()
+                .map_err(anyhow::Error::from)?,
+        )?;
         let tmp = dest.with_extension(format!("part-{}", std::process::id()));
         let result = (|| -> anyhow::Result<()> {
             let mut out = std::fs::File::create(&tmp)?;

@@ -64,7 +64,11 @@ struct Progress {
     lost: Mutex<Option<String>>,
 }
 
-fn heartbeats(client: HubClient, job: ClaimedJob, progress: Arc<Progress>) -> std::thread::JoinHandle<()> {
+fn heartbeats(
+    client: HubClient,
+    job: ClaimedJob,
+    progress: Arc<Progress>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let every = Duration::from_millis((job.lease_seconds * 1000 / 3).max(500));
         let mut last = Instant::now();
@@ -93,7 +97,12 @@ fn heartbeats(client: HubClient, job: ClaimedJob, progress: Arc<Progress>) -> st
 }
 
 /// The content-addressed file for `sha256` in the cache, downloaded if missing.
-fn fetch(client: &HubClient, job: &ClaimedJob, cache: &Path, file: &crate::protocol::InputFile) -> Result<PathBuf, JobError> {
+fn fetch(
+    client: &HubClient,
+    job: &ClaimedJob,
+    cache: &Path,
+    file: &crate::protocol::InputFile,
+) -> Result<PathBuf, JobError> {
     let blobs = cache.join("blobs");
     std::fs::create_dir_all(&blobs).map_err(|e| JobError::Transient(format!("cache: {e}")))?;
     let path = blobs.join(&file.sha256);
@@ -130,11 +139,19 @@ fn stored_dtypes(files: &[PathBuf]) -> String {
     dtypes.into_iter().collect::<Vec<_>>().join("+")
 }
 
-fn attempt(client: &HubClient, job: &ClaimedJob, opts: &WorkerOptions, progress: &Progress) -> Result<ResultPost, JobError> {
+fn attempt(
+    client: &HubClient,
+    job: &ClaimedJob,
+    opts: &WorkerOptions,
+    progress: &Progress,
+) -> Result<ResultPost, JobError> {
     let started = Instant::now();
     let lost = || progress.lost.lock().unwrap().clone();
     // A private snapshot folder per claim: links into the shared cache, by the job's paths.
-    let snap = opts.cache_dir.join("jobs").join(format!("{}-{}", job.id, job.fence));
+    let snap = opts
+        .cache_dir
+        .join("jobs")
+        .join(format!("{}-{}", job.id, job.fence));
     let _ = std::fs::remove_dir_all(&snap);
     for file in &job.inputs.files {
         if let Some(m) = lost() {
@@ -154,8 +171,11 @@ fn attempt(client: &HubClient, job: &ClaimedJob, opts: &WorkerOptions, progress:
             .map_err(|e| JobError::Transient(e.to_string()))?;
     }
     let task_dir = snap.join("task");
-    let read = |p: &str| std::fs::read(task_dir.join(p)).map_err(|e| JobError::Transient(format!("{p}: {e}")));
-    let spec = parse_task(&String::from_utf8_lossy(&read(TASK_FILE)?)).map_err(|e| input_err(format!("malformed {TASK_FILE}: {e}")))?;
+    let read = |p: &str| {
+        std::fs::read(task_dir.join(p)).map_err(|e| JobError::Transient(format!("{p}: {e}")))
+    };
+    let spec = parse_task(&String::from_utf8_lossy(&read(TASK_FILE)?))
+        .map_err(|e| input_err(format!("malformed {TASK_FILE}: {e}")))?;
     let docs = read_jsonl(&read(&spec.data)?, &spec.data).map_err(input_err)?;
     let pool = match &spec.fewshot_data {
         Some(f) => Some(read_jsonl(&read(f)?, f).map_err(input_err)?),
@@ -163,20 +183,37 @@ fn attempt(client: &HubClient, job: &ClaimedJob, opts: &WorkerOptions, progress:
     };
     let prepared = prepare(&spec, &docs, pool.as_deref()).map_err(input_err)?;
     let model_dir = snap.join("model");
-    let weights: Vec<PathBuf> = job.inputs.weight_files.iter().map(|w| model_dir.join(w)).collect();
-    let model = load_model(&model_dir, &job.inputs.weight_files, spec.add_special_tokens, opts.dtype, &opts.device)
-        .map_err(|e| input_err(format!("{e:#}")))?;
-    let run = evaluate(&model, &spec, &prepared, opts.batch_tokens, |done, total| {
-        progress.done.store(done as u64, Ordering::SeqCst);
-        progress.total.store(total as u64, Ordering::SeqCst);
-        if !opts.throttle.is_zero() {
-            std::thread::sleep(opts.throttle);
-        }
-        match lost() {
-            Some(m) => Err(anyhow::anyhow!("lease lost: {m}")),
-            None => Ok(()),
-        }
-    });
+    let weights: Vec<PathBuf> = job
+        .inputs
+        .weight_files
+        .iter()
+        .map(|w| model_dir.join(w))
+        .collect();
+    let model = load_model(
+        &model_dir,
+        &job.inputs.weight_files,
+        spec.add_special_tokens,
+        opts.dtype,
+        &opts.device,
+    )
+    .map_err(|e| input_err(format!("{e:#}")))?;
+    let run = evaluate(
+        &model,
+        &spec,
+        &prepared,
+        opts.batch_tokens,
+        |done, total| {
+            progress.done.store(done as u64, Ordering::SeqCst);
+            progress.total.store(total as u64, Ordering::SeqCst);
+            if !opts.throttle.is_zero() {
+                std::thread::sleep(opts.throttle);
+            }
+            match lost() {
+                Some(m) => Err(anyhow::anyhow!("lease lost: {m}")),
+                None => Ok(()),
+            }
+        },
+    );
     let run = match run {
         Ok(r) => r,
         Err(_) if lost().is_some() => return Err(JobError::LeaseLost(lost().unwrap_or_default())),
@@ -220,10 +257,24 @@ pub fn run_job(client: &HubClient, job: ClaimedJob, opts: &WorkerOptions) {
             return;
         }
         Err(JobError::Input(reason)) => client
-            .post_failure(job.id, &FailurePost { fence: job.fence, reason, retryable: false })
+            .post_failure(
+                job.id,
+                &FailurePost {
+                    fence: job.fence,
+                    reason,
+                    retryable: false,
+                },
+            )
             .map(|_| "failed"),
         Err(JobError::Transient(reason)) => client
-            .post_failure(job.id, &FailurePost { fence: job.fence, reason, retryable: true })
+            .post_failure(
+                job.id,
+                &FailurePost {
+                    fence: job.fence,
+                    reason,
+                    retryable: true,
+                },
+            )
             .map(|_| "will be retried"),
     };
     match report {
@@ -233,7 +284,12 @@ pub fn run_job(client: &HubClient, job: ClaimedJob, opts: &WorkerOptions) {
 }
 
 /// Claims and runs jobs until `once` finds the queue empty (or forever).
-pub fn run(client: &HubClient, opts: &WorkerOptions, poll: Duration, once: bool) -> anyhow::Result<()> {
+pub fn run(
+    client: &HubClient,
+    opts: &WorkerOptions,
+    poll: Duration,
+    once: bool,
+) -> anyhow::Result<()> {
     loop {
         match client.claim(&opts.device_name) {
             Ok(Some(job)) => run_job(client, job, opts),

@@ -5,7 +5,9 @@
 //! Synchronous git work: call it on the blocking pool.
 
 use grove_eval_runner::model_config;
-use grove_eval_runner::protocol::{self, InputFile, JobInputs, Source, TOKENIZER_FILES, WEIGHTS_INDEX};
+use grove_eval_runner::protocol::{
+    self, InputFile, JobInputs, Source, TOKENIZER_FILES, WEIGHTS_INDEX,
+};
 use grove_eval_runner::spec::{self, TaskSpec};
 use grove_storage::git::{CommitId, Entry, GitRepo};
 use sha2::{Digest, Sha256};
@@ -39,7 +41,10 @@ impl Snapshot<'_> {
             return Ok(None);
         };
         if e.lfs.is_some() || e.size > MAX_READ {
-            return Err(bad(format!("{} {path} must be a regular file under {MAX_READ} bytes", self.what)));
+            return Err(bad(format!(
+                "{} {path} must be a regular file under {MAX_READ} bytes",
+                self.what
+            )));
         }
         Ok(Some(self.git.read_blob(&e.oid).map_err(git_error)?))
     }
@@ -76,11 +81,16 @@ pub fn task_spec(task_git: &GitRepo, task_commit: &CommitId) -> ApiResult<(TaskS
         source: Source::Task,
         what: "task",
     };
-    let text = task
-        .read(spec::TASK_FILE)?
-        .ok_or_else(|| bad(format!("this dataset is not an eval task: it has no {}", spec::TASK_FILE)))?;
-    let text = String::from_utf8(text).map_err(|_| bad(format!("{} is not UTF-8", spec::TASK_FILE)))?;
-    let parsed = spec::parse_task(&text).map_err(|e| bad(format!("malformed {}: {e}", spec::TASK_FILE)))?;
+    let text = task.read(spec::TASK_FILE)?.ok_or_else(|| {
+        bad(format!(
+            "this dataset is not an eval task: it has no {}",
+            spec::TASK_FILE
+        ))
+    })?;
+    let text =
+        String::from_utf8(text).map_err(|_| bad(format!("{} is not UTF-8", spec::TASK_FILE)))?;
+    let parsed =
+        spec::parse_task(&text).map_err(|e| bad(format!("malformed {}: {e}", spec::TASK_FILE)))?;
     for file in parsed.data_files() {
         task.required(&file)?;
     }
@@ -107,7 +117,8 @@ pub fn job_inputs(
     model.required("tokenizer.json")?;
     let index = model.read(WEIGHTS_INDEX)?;
     let paths: Vec<String> = model.entries.iter().map(|e| e.path.clone()).collect();
-    let weight_files = protocol::weight_files(&paths, index.as_deref()).map_err(|e| bad(e.to_string()))?;
+    let weight_files =
+        protocol::weight_files(&paths, index.as_deref()).map_err(|e| bad(e.to_string()))?;
 
     let (parsed, task_entries) = task_spec(task_git, task_commit)?;
     let task = Snapshot {
@@ -169,8 +180,13 @@ pub fn suite_spec(git: &GitRepo, commit: &CommitId) -> ApiResult<spec::SuiteSpec
         source: Source::Task,
         what: "suite",
     };
-    let text = suite
-        .read(spec::SUITE_FILE)?
-        .ok_or_else(|| bad(format!("this dataset has no {} or {}", spec::TASK_FILE, spec::SUITE_FILE)))?;
-    spec::parse_suite(&String::from_utf8_lossy(&text)).map_err(|e| bad(format!("malformed {}: {e}", spec::SUITE_FILE)))
+    let text = suite.read(spec::SUITE_FILE)?.ok_or_else(|| {
+        bad(format!(
+            "this dataset has no {} or {}",
+            spec::TASK_FILE,
+            spec::SUITE_FILE
+        ))
+    })?;
+    spec::parse_suite(&String::from_utf8_lossy(&text))
+        .map_err(|e| bad(format!("malformed {}: {e}", spec::SUITE_FILE)))
 }

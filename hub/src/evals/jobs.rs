@@ -244,15 +244,19 @@ pub fn heartbeat(
     conn.transaction(|conn| {
         let job = held(conn, id, worker_id, fence)?;
         let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
-        let (done, total) = progress.map_or((job.progress_done, job.progress_total), |(d, t)| (clamp(d), clamp(t)));
-        Ok(with_conn!(conn, |c| diesel::update(eval_jobs::table.find(id))
-            .set((
-                eval_jobs::lease_expires_at.eq(now() + lease),
-                eval_jobs::progress_done.eq(done),
-                eval_jobs::progress_total.eq(total),
-            ))
-            .returning(Job::as_returning())
-            .get_result(c))?)
+        let (done, total) = progress.map_or((job.progress_done, job.progress_total), |(d, t)| {
+            (clamp(d), clamp(t))
+        });
+        Ok(with_conn!(conn, |c| diesel::update(
+            eval_jobs::table.find(id)
+        )
+        .set((
+            eval_jobs::lease_expires_at.eq(now() + lease),
+            eval_jobs::progress_done.eq(done),
+            eval_jobs::progress_total.eq(total),
+        ))
+        .returning(Job::as_returning())
+        .get_result(c))?)
     })
 }
 
@@ -267,7 +271,13 @@ pub struct NewResult {
 }
 
 /// Publishes the result and finishes the job, atomically, if the caller still holds the lease.
-pub fn complete(conn: &mut DbConn, id: i64, worker_id: i64, fence: i64, result: NewResult) -> ApiResult<Job> {
+pub fn complete(
+    conn: &mut DbConn,
+    id: i64,
+    worker_id: i64,
+    fence: i64,
+    result: NewResult,
+) -> ApiResult<Job> {
     conn.transaction(|conn| {
         let job = held(conn, id, worker_id, fence)?;
         let t = now();
@@ -288,28 +298,38 @@ pub fn complete(conn: &mut DbConn, id: i64, worker_id: i64, fence: i64, result: 
                 eval_results::created_at.eq(t),
             ))
             .execute(c))?;
-        Ok(with_conn!(conn, |c| diesel::update(eval_jobs::table.find(id))
-            .set((
-                eval_jobs::status.eq("finished"),
-                eval_jobs::finished_at.eq(t),
-                eval_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
-                eval_jobs::progress_done.eq(eval_jobs::progress_total),
-                eval_jobs::error.eq(None::<String>),
-            ))
-            .returning(Job::as_returning())
-            .get_result(c))?)
+        Ok(with_conn!(conn, |c| diesel::update(
+            eval_jobs::table.find(id)
+        )
+        .set((
+            eval_jobs::status.eq("finished"),
+            eval_jobs::finished_at.eq(t),
+            eval_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+            eval_jobs::progress_done.eq(eval_jobs::progress_total),
+            eval_jobs::error.eq(None::<String>),
+        ))
+        .returning(Job::as_returning())
+        .get_result(c))?)
     })
 }
 
 /// Records a failure: back to the queue with backoff when it may help, else `failed`.
-pub fn fail(conn: &mut DbConn, id: i64, worker_id: i64, fence: i64, reason: &str, retryable: bool) -> ApiResult<Job> {
+pub fn fail(
+    conn: &mut DbConn,
+    id: i64,
+    worker_id: i64,
+    fence: i64,
+    reason: &str,
+    retryable: bool,
+) -> ApiResult<Job> {
     conn.transaction(|conn| {
         let job = held(conn, id, worker_id, fence)?;
         let t = now();
         let reason: String = reason.chars().take(2000).collect();
         let retry = retryable && job.attempts < job.max_attempts;
         let job = if retry {
-            let backoff = (BACKOFF_BASE_SECS << (job.attempts - 1).clamp(0, 10)).min(BACKOFF_MAX_SECS);
+            let backoff =
+                (BACKOFF_BASE_SECS << (job.attempts - 1).clamp(0, 10)).min(BACKOFF_MAX_SECS);
             with_conn!(conn, |c| diesel::update(eval_jobs::table.find(id))
                 .set((
                     eval_jobs::status.eq("queued"),
@@ -339,16 +359,21 @@ pub fn cancel(conn: &mut DbConn, id: i64) -> ApiResult<Job> {
     conn.transaction(|conn| {
         let job = get(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no eval job {id}")))?;
         if !matches!(job.status.as_str(), "queued" | "running") {
-            return Err(ApiError::Conflict(format!("the job is already {}", job.status)));
+            return Err(ApiError::Conflict(format!(
+                "the job is already {}",
+                job.status
+            )));
         }
-        Ok(with_conn!(conn, |c| diesel::update(eval_jobs::table.find(id))
-            .set((
-                eval_jobs::status.eq("cancelled"),
-                eval_jobs::finished_at.eq(now()),
-                eval_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
-            ))
-            .returning(Job::as_returning())
-            .get_result(c))?)
+        Ok(with_conn!(conn, |c| diesel::update(
+            eval_jobs::table.find(id)
+        )
+        .set((
+            eval_jobs::status.eq("cancelled"),
+            eval_jobs::finished_at.eq(now()),
+            eval_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+        ))
+        .returning(Job::as_returning())
+        .get_result(c))?)
     })
 }
 
@@ -415,9 +440,24 @@ mod tests {
     #[test]
     fn only_the_current_live_lease_is_honoured() {
         let t = now();
-        assert_eq!(lease_problem(&job("running", 2, Some(7), 30), 7, 2, t), None);
-        assert!(lease_problem(&job("running", 3, Some(8), 30), 7, 2, t).unwrap().contains("stale"));
-        assert!(lease_problem(&job("running", 2, Some(7), -1), 7, 2, t).unwrap().contains("expired"));
-        assert!(lease_problem(&job("cancelled", 2, Some(7), 30), 7, 2, t).unwrap().contains("cancelled"));
+        assert_eq!(
+            lease_problem(&job("running", 2, Some(7), 30), 7, 2, t),
+            None
+        );
+        assert!(
+            lease_problem(&job("running", 3, Some(8), 30), 7, 2, t)
+                .unwrap()
+                .contains("stale")
+        );
+        assert!(
+            lease_problem(&job("running", 2, Some(7), -1), 7, 2, t)
+                .unwrap()
+                .contains("expired")
+        );
+        assert!(
+            lease_problem(&job("cancelled", 2, Some(7), 30), 7, 2, t)
+                .unwrap()
+                .contains("cancelled")
+        );
     }
 }

@@ -61,7 +61,12 @@ pub struct Entry {
     pub reproduction: String,
 }
 
-fn first_parent(conn: &mut DbConn, viewer: &Viewer, cache: &mut RepoCache, id: i64) -> ApiResult<Option<OwnedRepo>> {
+fn first_parent(
+    conn: &mut DbConn,
+    viewer: &Viewer,
+    cache: &mut RepoCache,
+    id: i64,
+) -> ApiResult<Option<OwnedRepo>> {
     let parents: Vec<Option<i64>> = with_conn!(conn, |c| lineage_edges::table
         .filter(lineage_edges::child_repo_id.eq(id))
         .filter(lineage_edges::is_current.eq(true))
@@ -77,10 +82,18 @@ fn first_parent(conn: &mut DbConn, viewer: &Viewer, cache: &mut RepoCache, id: i
 }
 
 /// The top-most ancestor the viewer may see (the model itself for a root).
-fn family_root(conn: &mut DbConn, viewer: &Viewer, cache: &mut RepoCache, model: &OwnedRepo) -> ApiResult<OwnedRepo> {
+fn family_root(
+    conn: &mut DbConn,
+    viewer: &Viewer,
+    cache: &mut RepoCache,
+    model: &OwnedRepo,
+) -> ApiResult<OwnedRepo> {
     let ancestors: Vec<(i64, i32)> = with_conn!(conn, |c| lineage_closure::table
         .filter(lineage_closure::descendant_id.eq(model.repo.id))
-        .order((lineage_closure::depth.desc(), lineage_closure::ancestor_id.asc()))
+        .order((
+            lineage_closure::depth.desc(),
+            lineage_closure::ancestor_id.asc()
+        ))
         .select((lineage_closure::ancestor_id, lineage_closure::depth))
         .load(c))?;
     for (a, _) in ancestors {
@@ -150,23 +163,33 @@ pub fn entries(
 }
 
 fn keep(e: &Entry, f: &Filters) -> bool {
-    if e.relation.as_ref().is_some_and(|r| f.exclude_relations.contains(r)) {
-        return false;
-    }
-    if f.min_params.is_some_and(|m| e.parameters.is_none_or(|p| p < m)) {
-        return false;
-    }
-    if f.max_params.is_some_and(|m| e.parameters.is_none_or(|p| p > m)) {
-        return false;
-    }
-    if f.license.as_ref().is_some_and(|l| e.license.as_ref() != Some(l)) {
-        return false;
-    }
-    if f
-        .precision
+    if e.relation
         .as_ref()
-        .is_some_and(|p| !e.precision.as_ref().is_some_and(|q| q.eq_ignore_ascii_case(p)))
+        .is_some_and(|r| f.exclude_relations.contains(r))
     {
+        return false;
+    }
+    if f.min_params
+        .is_some_and(|m| e.parameters.is_none_or(|p| p < m))
+    {
+        return false;
+    }
+    if f.max_params
+        .is_some_and(|m| e.parameters.is_none_or(|p| p > m))
+    {
+        return false;
+    }
+    if f.license
+        .as_ref()
+        .is_some_and(|l| e.license.as_ref() != Some(l))
+    {
+        return false;
+    }
+    if f.precision.as_ref().is_some_and(|p| {
+        !e.precision
+            .as_ref()
+            .is_some_and(|q| q.eq_ignore_ascii_case(p))
+    }) {
         return false;
     }
     f.family.is_none_or(|id| e.family.repo.id == id)
@@ -175,14 +198,23 @@ fn keep(e: &Entry, f: &Filters) -> bool {
 /// Ranked rows of a task board as JSON.
 pub fn task_board(entries: Vec<Entry>, filters: &Filters) -> Vec<Value> {
     // Parents' scores come from the whole board, even when a filter hides the parent.
-    let by_model: HashMap<i64, f64> = entries.iter().map(|e| (e.model.repo.id, e.metric.value)).collect();
+    let by_model: HashMap<i64, f64> = entries
+        .iter()
+        .map(|e| (e.model.repo.id, e.metric.value))
+        .collect();
     let mut rows: Vec<Entry> = entries.into_iter().filter(|e| keep(e, filters)).collect();
     let higher = rows.first().is_none_or(|e| e.metric.higher_is_better);
     rows.sort_by(|a, b| {
         let o = a.metric.value.total_cmp(&b.metric.value);
         if higher { o.reverse() } else { o }
     });
-    let ranks = interval_ranks(&rows.iter().map(|e| (e.metric.ci_low, e.metric.ci_high)).collect::<Vec<_>>(), higher);
+    let ranks = interval_ranks(
+        &rows
+            .iter()
+            .map(|e| (e.metric.ci_low, e.metric.ci_high))
+            .collect::<Vec<_>>(),
+        higher,
+    );
     let mut best: HashMap<i64, f64> = HashMap::new();
     for e in &rows {
         let v = best.entry(e.family.repo.id).or_insert(e.metric.value);
@@ -193,7 +225,11 @@ pub fn task_board(entries: Vec<Entry>, filters: &Filters) -> Vec<Value> {
     rows.iter()
         .zip(ranks)
         .map(|(e, rank)| {
-            let parent_value = e.parent.as_ref().and_then(|p| by_model.get(&p.repo.id)).copied();
+            let parent_value = e
+                .parent
+                .as_ref()
+                .and_then(|p| by_model.get(&p.repo.id))
+                .copied();
             json!({
                 "rank": rank,
                 "model": e.model.id(),
@@ -245,7 +281,13 @@ pub fn suite_board(tasks: Vec<SuiteTask>, filters: &Filters) -> Vec<Value> {
     let mut per_model: BTreeMap<i64, (OwnedRepo, Vec<Option<&Entry>>)> = BTreeMap::new();
     let kept: Vec<Vec<Entry>> = tasks
         .iter()
-        .map(|t| t.entries.iter().filter(|e| keep(e, filters)).cloned().collect())
+        .map(|t| {
+            t.entries
+                .iter()
+                .filter(|e| keep(e, filters))
+                .cloned()
+                .collect()
+        })
         .collect();
     for (i, entries) in kept.iter().enumerate() {
         for e in entries {

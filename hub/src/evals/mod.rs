@@ -35,7 +35,12 @@ impl RepoCache {
     }
 
     /// The repo if `viewer` may see it.
-    pub fn visible(&mut self, conn: &mut DbConn, viewer: &Viewer, id: i64) -> ApiResult<Option<OwnedRepo>> {
+    pub fn visible(
+        &mut self,
+        conn: &mut DbConn,
+        viewer: &Viewer,
+        id: i64,
+    ) -> ApiResult<Option<OwnedRepo>> {
         Ok(self
             .get(conn, id)?
             .filter(|r| viewer.can_see(r.repo.owner_id, r.repo.private)))
@@ -52,13 +57,22 @@ pub fn visible_job(
 ) -> ApiResult<(Job, OwnedRepo, OwnedRepo)> {
     let missing = || ApiError::NotFound(format!("no eval job {id}"));
     let job = jobs::get(conn, id)?.ok_or_else(missing)?;
-    let model = cache.visible(conn, viewer, job.model_repo_id)?.ok_or_else(missing)?;
-    let task = cache.visible(conn, viewer, job.task_repo_id)?.ok_or_else(missing)?;
+    let model = cache
+        .visible(conn, viewer, job.model_repo_id)?
+        .ok_or_else(missing)?;
+    let task = cache
+        .visible(conn, viewer, job.task_repo_id)?
+        .ok_or_else(missing)?;
     Ok((job, model, task))
 }
 
 /// A job as the API shows it, with its result and reproduction status when it has one.
-pub fn job_view(conn: &mut DbConn, job: &Job, model: &OwnedRepo, task: &OwnedRepo) -> ApiResult<Value> {
+pub fn job_view(
+    conn: &mut DbConn,
+    job: &Job,
+    model: &OwnedRepo,
+    task: &OwnedRepo,
+) -> ApiResult<Value> {
     let result = results::of_job(conn, job.id)?;
     let mut ids: Vec<i64> = job.worker_id.into_iter().collect();
     let runs = match &result {
@@ -81,7 +95,11 @@ pub fn job_view(conn: &mut DbConn, job: &Job, model: &OwnedRepo, task: &OwnedRep
             };
             (status.to_string(), check.into_iter().collect())
         };
-        results::view(r, reproduction, r.worker_id.and_then(|w| names.get(&w).cloned()))
+        results::view(
+            r,
+            reproduction,
+            r.worker_id.and_then(|w| names.get(&w).cloned()),
+        )
     });
     Ok(json!({
         "id": job.id,

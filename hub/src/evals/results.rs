@@ -62,7 +62,12 @@ pub fn samples_of(conn: &mut DbConn, job_id: i64) -> ApiResult<Option<String>> {
 }
 
 /// Every run's result for one model commit on one task content.
-pub fn runs_of(conn: &mut DbConn, model_repo_id: i64, model_commit: &str, task_hash: &str) -> ApiResult<Vec<ResultRow>> {
+pub fn runs_of(
+    conn: &mut DbConn,
+    model_repo_id: i64,
+    model_commit: &str,
+    task_hash: &str,
+) -> ApiResult<Vec<ResultRow>> {
     Ok(with_conn!(conn, |c| eval_results::table
         .filter(eval_results::model_repo_id.eq(model_repo_id))
         .filter(eval_results::model_commit.eq(model_commit))
@@ -73,7 +78,11 @@ pub fn runs_of(conn: &mut DbConn, model_repo_id: i64, model_commit: &str, task_h
 }
 
 /// Submission results (run 0) on a task content, newest first.
-pub fn board_rows(conn: &mut DbConn, task_repo_id: i64, task_hash: &str) -> ApiResult<Vec<ResultRow>> {
+pub fn board_rows(
+    conn: &mut DbConn,
+    task_repo_id: i64,
+    task_hash: &str,
+) -> ApiResult<Vec<ResultRow>> {
     Ok(with_conn!(conn, |c| eval_results::table
         .filter(eval_results::task_repo_id.eq(task_repo_id))
         .filter(eval_results::task_hash.eq(task_hash))
@@ -94,7 +103,11 @@ pub fn of_model(conn: &mut DbConn, model_repo_id: i64) -> ApiResult<Vec<ResultRo
 }
 
 /// How `other` compares with `original`, if it is an independent run of the same inputs.
-pub fn compare(original: &ResultRow, other: &ResultRow, workers: &HashMap<i64, String>) -> Option<Value> {
+pub fn compare(
+    original: &ResultRow,
+    other: &ResultRow,
+    workers: &HashMap<i64, String>,
+) -> Option<Value> {
     if other.job_id == original.job_id || other.worker_id == original.worker_id {
         return None;
     }
@@ -116,8 +129,15 @@ pub fn compare(original: &ResultRow, other: &ResultRow, workers: &HashMap<i64, S
 }
 
 /// `reproduced`, `disputed` or `unverified`, with the comparisons behind it.
-pub fn reproduction(original: &ResultRow, runs: &[ResultRow], workers: &HashMap<i64, String>) -> (String, Vec<Value>) {
-    let checks: Vec<Value> = runs.iter().filter_map(|r| compare(original, r, workers)).collect();
+pub fn reproduction(
+    original: &ResultRow,
+    runs: &[ResultRow],
+    workers: &HashMap<i64, String>,
+) -> (String, Vec<Value>) {
+    let checks: Vec<Value> = runs
+        .iter()
+        .filter_map(|r| compare(original, r, workers))
+        .collect();
     let status = if checks.iter().any(|c| c["agrees"] == json!(true)) {
         "reproduced"
     } else if checks.is_empty() {

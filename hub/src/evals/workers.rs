@@ -54,7 +54,9 @@ impl Worker {
 
 pub fn validate_name(name: &str) -> ApiResult<()> {
     let ok = (1..=64).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
@@ -65,9 +67,17 @@ pub fn validate_name(name: &str) -> ApiResult<()> {
 }
 
 /// Registers a worker; returns it with its token (never stored).
-pub fn create(conn: &mut DbConn, name: &str, created_by: Option<i64>) -> ApiResult<(Worker, String)> {
+pub fn create(
+    conn: &mut DbConn,
+    name: &str,
+    created_by: Option<i64>,
+) -> ApiResult<(Worker, String)> {
     validate_name(name)?;
-    let random: String = rand::rng().sample_iter(&Alphanumeric).take(40).map(char::from).collect();
+    let random: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect();
     let secret = format!("{WORKER_TOKEN_PREFIX}{random}");
     let row = (
         eval_workers::name.eq(name),
@@ -82,11 +92,19 @@ pub fn create(conn: &mut DbConn, name: &str, created_by: Option<i64>) -> ApiResu
             .get_result(c));
         let worker = match inserted {
             Err(e) if is_unique_violation(&e) => {
-                return Err(ApiError::Conflict(format!("a worker named {name:?} already exists")));
+                return Err(ApiError::Conflict(format!(
+                    "a worker named {name:?} already exists"
+                )));
             }
             other => other?,
         };
-        audit::record(conn, created_by, "eval_worker.create", &format!("worker:{name}"), "")?;
+        audit::record(
+            conn,
+            created_by,
+            "eval_worker.create",
+            &format!("worker:{name}"),
+            "",
+        )?;
         Ok(worker)
     })?;
     Ok((worker, secret))
@@ -106,7 +124,9 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> ApiResult<Option<Worker>
         .optional())?;
     if let Some(w) = &worker {
         let t = now();
-        if w.last_seen_at.is_none_or(|s| t - s > Duration::seconds(LAST_SEEN_GRANULARITY_SECS)) {
+        if w.last_seen_at
+            .is_none_or(|s| t - s > Duration::seconds(LAST_SEEN_GRANULARITY_SECS))
+        {
             with_conn!(conn, |c| diesel::update(eval_workers::table.find(w.id))
                 .set(eval_workers::last_seen_at.eq(t))
                 .execute(c))?;
@@ -132,9 +152,17 @@ pub fn revoke(conn: &mut DbConn, name: &str, by: i64) -> ApiResult<()> {
     .set(eval_workers::revoked_at.eq(now()))
     .execute(c))?;
     if n == 0 {
-        return Err(ApiError::NotFound(format!("no active worker named {name:?}")));
+        return Err(ApiError::NotFound(format!(
+            "no active worker named {name:?}"
+        )));
     }
-    audit::record(conn, Some(by), "eval_worker.revoke", &format!("worker:{name}"), "")
+    audit::record(
+        conn,
+        Some(by),
+        "eval_worker.revoke",
+        &format!("worker:{name}"),
+        "",
+    )
 }
 
 /// Worker names by id, for views.

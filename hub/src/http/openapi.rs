@@ -5,9 +5,8 @@ use utoipa::OpenApi;
 
 use super::handlers::{
     account_handlers, commit_handlers, download_handlers, eval_handlers, eval_worker_handlers,
-    info_handlers, lfs_handlers,
-    lineage_handlers, list_handlers, ops, org_handlers, repo_handlers, token_handlers,
-    tree_handlers,
+    info_handlers, lfs_handlers, lineage_handlers, list_handlers, ops, org_handlers, repo_handlers,
+    token_handlers, tree_handlers,
 };
 
 #[derive(OpenApi)]

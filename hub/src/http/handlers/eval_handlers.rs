@@ -34,8 +34,12 @@ pub struct SubmitRequest {
 
 fn split_id(raw: &str, what: &str) -> ApiResult<(String, String)> {
     match raw.split_once('/') {
-        Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => Ok((o.to_string(), n.to_string())),
-        _ => Err(ApiError::BadRequest(format!("{what} must be a repo id like owner/name, got {raw:?}"))),
+        Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => {
+            Ok((o.to_string(), n.to_string()))
+        }
+        _ => Err(ApiError::BadRequest(format!(
+            "{what} must be a repo id like owner/name, got {raw:?}"
+        ))),
     }
 }
 
@@ -51,7 +55,11 @@ fn job_id(raw: &str) -> ApiResult<i64> {
 #[utoipa::path(post, path = "/api/evals/jobs", tag = "evals", request_body = SubmitRequest,
     responses((status = 201, description = "the new job"), (status = 200, description = "the existing job"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn create_job(state: web::Data<AppState>, caller: Caller, body: web::Json<SubmitRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_job(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<SubmitRequest>,
+) -> ApiResult<HttpResponse> {
     let principal = caller.require(Access::Write)?.clone();
     let body = body.into_inner();
     let (mo, mn) = split_id(&body.model, "model")?;
@@ -64,8 +72,16 @@ pub async fn create_job(state: web::Data<AppState>, caller: Caller, body: web::J
         .blocking(move || {
             let mg = files::open(&git, &m)?;
             let tg = files::open(&git, &t)?;
-            let mc = files::resolve(&mg, body.revision.as_deref().unwrap_or(&m.repo.default_branch))?;
-            let tc = files::resolve(&tg, body.task_revision.as_deref().unwrap_or(&t.repo.default_branch))?;
+            let mc = files::resolve(
+                &mg,
+                body.revision.as_deref().unwrap_or(&m.repo.default_branch),
+            )?;
+            let tc = files::resolve(
+                &tg,
+                body.task_revision
+                    .as_deref()
+                    .unwrap_or(&t.repo.default_branch),
+            )?;
             let (spec, inputs) = inputs::job_inputs(&mg, &mc, &tg, &tc)?;
             Ok((mc.to_string(), tc.to_string(), spec, inputs))
         })
@@ -89,7 +105,12 @@ pub async fn create_job(state: web::Data<AppState>, caller: Caller, body: web::J
             Ok((job_view(conn, &job, &model, &task)?, created))
         })
         .await?;
-    Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
+    Ok(if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    }
+    .json(view))
 }
 
 /// Jobs the caller may see, newest first; filter by `model`, `task` (repo ids) and `status`.
@@ -97,14 +118,25 @@ pub async fn create_job(state: web::Data<AppState>, caller: Caller, body: web::J
     params(("model" = Option<String>, Query), ("task" = Option<String>, Query),
            ("status" = Option<String>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, description = "jobs"), (status = 400, body = ErrorBody)))]
-pub async fn list_jobs(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list_jobs(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let q = QueryParams::of(&req);
-    if let Some(k) = q.keys().into_iter().find(|k| !matches!(*k, "model" | "task" | "status" | "limit")) {
+    if let Some(k) = q
+        .keys()
+        .into_iter()
+        .find(|k| !matches!(*k, "model" | "task" | "status" | "limit"))
+    {
         return Err(ApiError::BadRequest(format!("unknown parameter {k:?}")));
     }
     let status = q.get("status").map(str::to_string);
     if let Some(s) = &status
-        && !matches!(s.as_str(), "queued" | "running" | "finished" | "failed" | "cancelled")
+        && !matches!(
+            s.as_str(),
+            "queued" | "running" | "finished" | "failed" | "cancelled"
+        )
     {
         return Err(ApiError::BadRequest(format!(
             "status {s:?}: use queued, running, finished, failed or cancelled"
@@ -167,7 +199,11 @@ pub async fn list_jobs(state: web::Data<AppState>, caller: Caller, req: HttpRequ
 /// One job: status, progress, attempts, error, result with its provenance and reproductions.
 #[utoipa::path(get, path = "/api/evals/jobs/{id}", tag = "evals", params(("id" = i64, Path)),
     responses((status = 200, description = "the job"), (status = 404, body = ErrorBody)))]
-pub async fn get_job(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_job(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = job_id(&path.into_inner())?;
     let principal = caller.0.clone();
     let view = state
@@ -184,7 +220,11 @@ pub async fn get_job(state: web::Data<AppState>, caller: Caller, path: web::Path
 /// The per-document scores of a finished job.
 #[utoipa::path(get, path = "/api/evals/jobs/{id}/samples", tag = "evals", params(("id" = i64, Path)),
     responses((status = 200, description = "samples"), (status = 404, body = ErrorBody)))]
-pub async fn get_job_samples(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_job_samples(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = job_id(&path.into_inner())?;
     let principal = caller.0.clone();
     let samples = state
@@ -196,7 +236,9 @@ pub async fn get_job_samples(state: web::Data<AppState>, caller: Caller, path: w
                 .ok_or_else(|| ApiError::NotFound(format!("eval job {id} has no result yet")))
         })
         .await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(samples))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(samples))
 }
 
 /// Cancels a queued or running job: its submitter, anyone with write access to the model, or a
@@ -204,7 +246,11 @@ pub async fn get_job_samples(state: web::Data<AppState>, caller: Caller, path: w
 #[utoipa::path(post, path = "/api/evals/jobs/{id}/cancel", tag = "evals", params(("id" = i64, Path)),
     responses((status = 200, description = "the cancelled job"), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn cancel_job(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn cancel_job(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = job_id(&path.into_inner())?;
     let principal = caller.require(Access::Write)?.clone();
     let view = state
@@ -213,8 +259,11 @@ pub async fn cancel_job(state: web::Data<AppState>, caller: Caller, path: web::P
             let viewer = Viewer::load(conn, Some(&principal))?;
             let (job, m, t) = visible_job(conn, &viewer, &mut RepoCache::default(), id)?;
             if job.submitted_by != Some(principal.user.id) {
-                authorize(conn, Some(&principal), &m, RepoAction::Write)
-                    .map_err(|_| ApiError::Forbidden("only the submitter or the model's writers may cancel this job".into()))?;
+                authorize(conn, Some(&principal), &m, RepoAction::Write).map_err(|_| {
+                    ApiError::Forbidden(
+                        "only the submitter or the model's writers may cancel this job".into(),
+                    )
+                })?;
             }
             let job = jobs::cancel(conn, id)?;
             job_view(conn, &job, &m, &t)
@@ -228,7 +277,11 @@ pub async fn cancel_job(state: web::Data<AppState>, caller: Caller, path: web::P
 #[utoipa::path(post, path = "/api/evals/jobs/{id}/rerun", tag = "evals", params(("id" = i64, Path)),
     responses((status = 201, description = "the re-run job"), (status = 200, description = "a pending re-run"),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn rerun_job(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn rerun_job(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = job_id(&path.into_inner())?;
     let principal = caller.require(Access::Write)?.clone();
     let (view, created) = state
@@ -237,7 +290,10 @@ pub async fn rerun_job(state: web::Data<AppState>, caller: Caller, path: web::Pa
             let viewer = Viewer::load(conn, Some(&principal))?;
             let (job, m, t) = visible_job(conn, &viewer, &mut RepoCache::default(), id)?;
             let Some(result) = results::of_job(conn, id)? else {
-                return Err(ApiError::Conflict(format!("eval job {id} has no result to reproduce ({})", job.status)));
+                return Err(ApiError::Conflict(format!(
+                    "eval job {id} has no result to reproduce ({})",
+                    job.status
+                )));
             };
             let (next, pending) = jobs::pending_rerun(conn, &job)?;
             if let Some(p) = pending {
@@ -261,17 +317,38 @@ pub async fn rerun_job(state: web::Data<AppState>, caller: Caller, path: web::Pa
             Ok((job_view(conn, &rerun, &m, &t)?, created))
         })
         .await?;
-    Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
+    Ok(if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    }
+    .json(view))
 }
 
 fn filters(q: &QueryParams) -> ApiResult<Filters> {
-    const KNOWN: [&str; 8] = ["metric", "exclude_relation", "min_params", "max_params", "license", "precision", "family", "revision"];
-    if let Some(k) = q.keys().into_iter().find(|k| !KNOWN.contains(k) && *k != "base_model") {
+    const KNOWN: [&str; 8] = [
+        "metric",
+        "exclude_relation",
+        "min_params",
+        "max_params",
+        "license",
+        "precision",
+        "family",
+        "revision",
+    ];
+    if let Some(k) = q
+        .keys()
+        .into_iter()
+        .find(|k| !KNOWN.contains(k) && *k != "base_model")
+    {
         return Err(ApiError::BadRequest(format!("unknown parameter {k:?}")));
     }
     let int = |key: &str| -> ApiResult<Option<i64>> {
         q.get(key)
-            .map(|v| v.parse::<i64>().map_err(|_| ApiError::BadRequest(format!("{key} must be an integer"))))
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::BadRequest(format!("{key} must be an integer")))
+            })
             .transpose()
     };
     let mut exclude = Vec::new();
@@ -299,9 +376,23 @@ struct Board {
     rows: Vec<Value>,
 }
 
-async fn build_board(state: &AppState, caller: &Caller, owner: String, name: String, q: &QueryParams) -> ApiResult<Board> {
+async fn build_board(
+    state: &AppState,
+    caller: &Caller,
+    owner: String,
+    name: String,
+    q: &QueryParams,
+) -> ApiResult<Board> {
     let mut f = filters(q)?;
-    let dataset = load_repo(state, caller, RepoKind::Dataset, owner, name, RepoAction::Read).await?;
+    let dataset = load_repo(
+        state,
+        caller,
+        RepoKind::Dataset,
+        owner,
+        name,
+        RepoAction::Read,
+    )
+    .await?;
     let revision = q.get("revision").map(str::to_string);
     let family = q.get("family").map(|f| split_id(f, "family")).transpose()?;
     let principal = caller.0.clone();
@@ -315,18 +406,31 @@ async fn build_board(state: &AppState, caller: &Caller, owner: String, name: Str
             if let Some((o, n)) = &family {
                 let fam = find_repo(conn, RepoKind::Model, o, n)?
                     .filter(|r| viewer.can_see(r.repo.owner_id, r.repo.private))
-                    .ok_or_else(|| ApiError::BadRequest(format!("family {o}/{n}: no such model")))?;
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!("family {o}/{n}: no such model"))
+                    })?;
                 f.family = Some(fam.repo.id);
             }
             let mut cache = RepoCache::default();
             let dg = files::open(&git, &dataset)?;
-            let commit = files::resolve(&dg, revision.as_deref().unwrap_or(&dataset.repo.default_branch))?;
+            let commit = files::resolve(
+                &dg,
+                revision.as_deref().unwrap_or(&dataset.repo.default_branch),
+            )?;
             let listing = files::files(&dg, &commit)?;
-            let is_suite = listing.iter().any(|e| e.path == spec::SUITE_FILE) && !listing.iter().any(|e| e.path == spec::TASK_FILE);
+            let is_suite = listing.iter().any(|e| e.path == spec::SUITE_FILE)
+                && !listing.iter().any(|e| e.path == spec::TASK_FILE);
             if !is_suite {
                 let (task, hash) = inputs::task_identity(&dg, &commit)?;
                 let metric = leaderboard::chosen_metric(&f, &task.primary_metric, &task.metrics)?;
-                let entries = leaderboard::entries(conn, &viewer, &mut cache, dataset.repo.id, &hash, &metric)?;
+                let entries = leaderboard::entries(
+                    conn,
+                    &viewer,
+                    &mut cache,
+                    dataset.repo.id,
+                    &hash,
+                    &metric,
+                )?;
                 let rows = leaderboard::task_board(entries, &f);
                 let body = json!({
                     "kind": "task",
@@ -345,15 +449,27 @@ async fn build_board(state: &AppState, caller: &Caller, owner: String, name: Str
             let mut missing = Vec::new();
             for id in &suite.tasks {
                 let (o, n) = split_id(id, "suite task")?;
-                let Some(task_repo) = find_repo(conn, RepoKind::Dataset, &o, &n)?.filter(|r| viewer.can_see(r.repo.owner_id, r.repo.private)) else {
+                let Some(task_repo) = find_repo(conn, RepoKind::Dataset, &o, &n)?
+                    .filter(|r| viewer.can_see(r.repo.owner_id, r.repo.private))
+                else {
                     missing.push(id.clone());
                     continue;
                 };
                 let tg = files::open(&git, &task_repo)?;
                 let tc = files::resolve(&tg, &task_repo.repo.default_branch)?;
                 let (task, hash) = inputs::task_identity(&tg, &tc)?;
-                let entries = leaderboard::entries(conn, &viewer, &mut cache, task_repo.repo.id, &hash, &task.primary_metric)?;
-                tasks.push(SuiteTask { id: task_repo.id(), entries });
+                let entries = leaderboard::entries(
+                    conn,
+                    &viewer,
+                    &mut cache,
+                    task_repo.repo.id,
+                    &hash,
+                    &task.primary_metric,
+                )?;
+                tasks.push(SuiteTask {
+                    id: task_repo.id(),
+                    entries,
+                });
             }
             let task_ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
             let rows = leaderboard::suite_board(tasks, &f);
@@ -381,7 +497,12 @@ async fn build_board(state: &AppState, caller: &Caller, owner: String, name: Str
            ("license" = Option<String>, Query), ("precision" = Option<String>, Query, description = "weights dtype, e.g. F32"),
            ("family" = Option<String>, Query, description = "root model of a family"), ("revision" = Option<String>, Query)),
     responses((status = 200, description = "the board"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_leaderboard(state: web::Data<AppState>, caller: Caller, req: HttpRequest, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+pub async fn get_leaderboard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (owner, name) = path.into_inner();
     let board = build_board(&state, &caller, owner, name, &QueryParams::of(&req)).await?;
     Ok(HttpResponse::Ok().json(board.body))
@@ -391,14 +512,23 @@ pub async fn get_leaderboard(state: web::Data<AppState>, caller: Caller, req: Ht
 #[utoipa::path(get, path = "/api/datasets/{owner}/{name}/leaderboard", tag = "evals",
     params(("owner" = String, Path), ("name" = String, Path)),
     responses((status = 200, description = "entries"), (status = 404, body = ErrorBody)))]
-pub async fn get_dataset_leaderboard(state: web::Data<AppState>, caller: Caller, req: HttpRequest, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+pub async fn get_dataset_leaderboard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (owner, name) = path.into_inner();
     let q = QueryParams::of(&req);
     // As on the Hub, the default view lists only models that declare no parent.
     let base_only = match q.get("base_model").map(str::to_ascii_lowercase).as_deref() {
         None | Some("true") => true,
         Some("false") => false,
-        Some(other) => return Err(ApiError::BadRequest(format!("base_model must be true or false, got {other:?}"))),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "base_model must be true or false, got {other:?}"
+            )));
+        }
     };
     let board = build_board(&state, &caller, owner, name, &q).await?;
     let out: Vec<Value> = board
@@ -424,7 +554,11 @@ pub async fn get_dataset_leaderboard(state: web::Data<AppState>, caller: Caller,
 
 /// `model_info(expand=["evalResults"])`: the model's newest result per task it was evaluated
 /// on, tasks the caller cannot see left out.
-pub fn eval_results_field(conn: &mut crate::db::DbConn, viewer: &Viewer, model: &OwnedRepo) -> ApiResult<Vec<Value>> {
+pub fn eval_results_field(
+    conn: &mut crate::db::DbConn,
+    viewer: &Viewer,
+    model: &OwnedRepo,
+) -> ApiResult<Vec<Value>> {
     let mut cache = RepoCache::default();
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
@@ -458,7 +592,9 @@ pub struct CreateWorkerRequest {
 fn require_site_admin(caller: &Caller) -> ApiResult<crate::accounts::Principal> {
     let p = caller.require(Access::Admin)?;
     if !p.user.is_admin {
-        return Err(ApiError::Forbidden("only site admins manage eval workers".into()));
+        return Err(ApiError::Forbidden(
+            "only site admins manage eval workers".into(),
+        ));
     }
     Ok(p.clone())
 }
@@ -466,10 +602,17 @@ fn require_site_admin(caller: &Caller) -> ApiResult<crate::accounts::Principal> 
 /// Registers an eval worker and returns its token (shown once). Site admins only.
 #[utoipa::path(post, path = "/api/evals/workers", tag = "evals", request_body = CreateWorkerRequest,
     responses((status = 201, description = "name and token"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create_worker(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateWorkerRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_worker(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateWorkerRequest>,
+) -> ApiResult<HttpResponse> {
     let p = require_site_admin(&caller)?;
     let name = body.into_inner().name;
-    let (worker, token) = state.db.run(move |conn| workers::create(conn, &name, Some(p.user.id))).await?;
+    let (worker, token) = state
+        .db
+        .run(move |conn| workers::create(conn, &name, Some(p.user.id)))
+        .await?;
     Ok(HttpResponse::Created().json(json!({"name": worker.name, "token": token})))
 }
 
@@ -485,9 +628,16 @@ pub async fn list_workers(state: web::Data<AppState>, caller: Caller) -> ApiResu
 /// Revokes a worker's token. Site admins only.
 #[utoipa::path(delete, path = "/api/evals/workers/{name}", tag = "evals", params(("name" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_worker(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn delete_worker(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let p = require_site_admin(&caller)?;
     let name = path.into_inner();
-    state.db.run(move |conn| workers::revoke(conn, &name, p.user.id)).await?;
+    state
+        .db
+        .run(move |conn| workers::revoke(conn, &name, p.user.id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

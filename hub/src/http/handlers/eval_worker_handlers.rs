@@ -6,7 +6,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
-use grove_eval_runner::protocol::{ClaimRequest, ClaimedJob, FailurePost, Heartbeat, JobInputs, ResultPost, Source};
+use grove_eval_runner::protocol::{
+    ClaimRequest, ClaimedJob, FailurePost, Heartbeat, JobInputs, ResultPost, Source,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -46,7 +48,8 @@ fn lease(state: &AppState) -> Duration {
 }
 
 fn job_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>().map_err(|_| ApiError::NotFound(format!("no eval job {raw}")))
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::NotFound(format!("no eval job {raw}")))
 }
 
 fn inputs_of(job: &Job) -> ApiResult<JobInputs> {
@@ -57,9 +60,15 @@ fn inputs_of(job: &Job) -> ApiResult<JobInputs> {
 #[utoipa::path(post, path = "/api/evals/worker/claim", tag = "eval workers",
     responses((status = 200, description = "a claimed job"), (status = 204, description = "nothing to do"),
               (status = 401, body = ErrorBody)))]
-pub async fn claim(state: web::Data<AppState>, req: HttpRequest, body: Option<web::Json<ClaimRequest>>) -> ApiResult<HttpResponse> {
+pub async fn claim(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Option<web::Json<ClaimRequest>>,
+) -> ApiResult<HttpResponse> {
     let w = worker(&state, &req).await?;
-    let device = body.map(|b| b.into_inner().device).unwrap_or_else(|| "cpu".into());
+    let device = body
+        .map(|b| b.into_inner().device)
+        .unwrap_or_else(|| "cpu".into());
     let lease = lease(&state);
     let claimed = state
         .db
@@ -92,14 +101,21 @@ pub async fn claim(state: web::Data<AppState>, req: HttpRequest, body: Option<we
 #[utoipa::path(post, path = "/api/evals/worker/jobs/{id}/heartbeat", tag = "eval workers",
     params(("id" = i64, Path)),
     responses((status = 200, description = "lease extended"), (status = 409, body = ErrorBody)))]
-pub async fn heartbeat(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>, body: web::Json<Heartbeat>) -> ApiResult<HttpResponse> {
+pub async fn heartbeat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Heartbeat>,
+) -> ApiResult<HttpResponse> {
     let w = worker(&state, &req).await?;
     let id = job_id(&path.into_inner())?;
     let hb = body.into_inner();
     let lease = lease(&state);
     state
         .db
-        .run(move |conn| jobs::heartbeat(conn, id, w.id, hb.fence, Some((hb.done, hb.total)), lease))
+        .run(move |conn| {
+            jobs::heartbeat(conn, id, w.id, hb.fence, Some((hb.done, hb.total)), lease)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(json!({"leaseSeconds": state.eval_lease_secs})))
 }
@@ -135,16 +151,31 @@ pub async fn get_file(
         .run(move |conn| {
             // Reading counts as a sign of life, and only the lease holder may read.
             let job = jobs::heartbeat(conn, id, w.id, fence, None, lease)?;
-            let repo_id = if source == Source::Model { job.model_repo_id } else { job.task_repo_id };
-            let repo = find_repo_by_id(conn, repo_id)?.ok_or_else(|| ApiError::NotFound("the repo was deleted".into()))?;
+            let repo_id = if source == Source::Model {
+                job.model_repo_id
+            } else {
+                job.task_repo_id
+            };
+            let repo = find_repo_by_id(conn, repo_id)?
+                .ok_or_else(|| ApiError::NotFound("the repo was deleted".into()))?;
             Ok((job, repo))
         })
         .await?;
     let inputs = inputs_of(&job)?;
-    if !inputs.files.iter().any(|f| f.source == source && f.path == file) {
-        return Err(ApiError::NotFound(format!("{file} is not an input of eval job {id}")));
+    if !inputs
+        .files
+        .iter()
+        .any(|f| f.source == source && f.path == file)
+    {
+        return Err(ApiError::NotFound(format!(
+            "{file} is not an input of eval job {id}"
+        )));
     }
-    let commit = if source == Source::Model { job.model_commit } else { job.task_commit };
+    let commit = if source == Source::Model {
+        job.model_commit
+    } else {
+        job.task_commit
+    };
     serve_file(&state, &req, repo, commit, file).await
 }
 
@@ -153,12 +184,20 @@ pub async fn get_file(
 #[utoipa::path(post, path = "/api/evals/worker/jobs/{id}/result", tag = "eval workers",
     params(("id" = i64, Path)),
     responses((status = 200, description = "published"), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn post_result(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>, body: web::Json<ResultPost>) -> ApiResult<HttpResponse> {
+pub async fn post_result(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<ResultPost>,
+) -> ApiResult<HttpResponse> {
     let w = worker(&state, &req).await?;
     let id = job_id(&path.into_inner())?;
     let post = body.into_inner();
     let Some(primary) = post.metrics.get(&post.primary_metric) else {
-        return Err(ApiError::BadRequest(format!("the primary metric {:?} is not among the metrics", post.primary_metric)));
+        return Err(ApiError::BadRequest(format!(
+            "the primary metric {:?} is not among the metrics",
+            post.primary_metric
+        )));
     };
     let finite = post
         .metrics
@@ -182,7 +221,8 @@ pub async fn post_result(state: web::Data<AppState>, req: HttpRequest, path: web
     let job = state
         .db
         .run(move |conn| {
-            let job = jobs::get(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no eval job {id}")))?;
+            let job = jobs::get(conn, id)?
+                .ok_or_else(|| ApiError::NotFound(format!("no eval job {id}")))?;
             if inputs_of(&job)?.hashes != hashes {
                 return Err(ApiError::BadRequest(
                     "the result was computed on inputs other than the ones this job pinned".into(),
@@ -200,7 +240,12 @@ pub async fn post_result(state: web::Data<AppState>, req: HttpRequest, path: web
 #[utoipa::path(post, path = "/api/evals/worker/jobs/{id}/fail", tag = "eval workers",
     params(("id" = i64, Path)),
     responses((status = 200, description = "recorded"), (status = 409, body = ErrorBody)))]
-pub async fn post_failure(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>, body: web::Json<FailurePost>) -> ApiResult<HttpResponse> {
+pub async fn post_failure(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<FailurePost>,
+) -> ApiResult<HttpResponse> {
     let w = worker(&state, &req).await?;
     let id = job_id(&path.into_inner())?;
     let f = body.into_inner();
