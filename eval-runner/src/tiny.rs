@@ -222,6 +222,106 @@ pub fn safetensors_bytes(weights: &Weights) -> anyhow::Result<Vec<u8>> {
     Ok(safetensors::tensor::serialize(views, None)?)
 }
 
+/// The GGUF tensor name of a transformers llama tensor name (as llama.cpp's converter names them).
+fn gguf_name(hf: &str) -> String {
+    match hf {
+        "model.embed_tokens.weight" => return "token_embd.weight".into(),
+        "model.norm.weight" => return "output_norm.weight".into(),
+        "lm_head.weight" => return "output.weight".into(),
+        _ => {}
+    }
+    let rest = hf.trim_start_matches("model.layers.");
+    let (layer, rest) = rest.split_once('.').unwrap_or(("0", rest));
+    let module = rest.trim_end_matches(".weight");
+    let short = match module {
+        "self_attn.q_proj" => "attn_q",
+        "self_attn.k_proj" => "attn_k",
+        "self_attn.v_proj" => "attn_v",
+        "self_attn.o_proj" => "attn_output",
+        "mlp.gate_proj" => "ffn_gate",
+        "mlp.up_proj" => "ffn_up",
+        "mlp.down_proj" => "ffn_down",
+        "input_layernorm" => "attn_norm",
+        "post_attention_layernorm" => "ffn_norm",
+        other => other,
+    };
+    format!("blk.{layer}.{short}.weight")
+}
+
+fn gguf_string(out: &mut Vec<u8>, s: &str) {
+    out.extend((s.len() as u64).to_le_bytes());
+    out.extend(s.as_bytes());
+}
+
+/// Q8_0 blocks: 32 values as an f16 scale (max |x| / 127) and 32 signed bytes.
+fn q8_0(values: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() / 32 * 34);
+    for block in values.chunks(32) {
+        let amax = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        out.extend(half::f16::from_f32(d).to_le_bytes());
+        for v in block {
+            let q = if d == 0.0 {
+                0.0
+            } else {
+                (v / d).round().clamp(-127.0, 127.0)
+            };
+            out.push(q as i8 as u8);
+        }
+    }
+    out
+}
+
+/// A GGUF v3 file of `weights`: matrices as Q8_0, vectors as F32, with string metadata (and
+/// `general.base_model.count` when base model keys are given).
+pub fn gguf_q8_0_bytes(weights: &Weights, metadata: &[(&str, &str)]) -> Vec<u8> {
+    const ALIGN: usize = 32;
+    let mut kvs = Vec::new();
+    let mut kv_count = 0u64;
+    for (k, v) in metadata {
+        gguf_string(&mut kvs, k);
+        kvs.extend(8u32.to_le_bytes()); // string
+        gguf_string(&mut kvs, v);
+        kv_count += 1;
+    }
+    if metadata
+        .iter()
+        .any(|(k, _)| k.starts_with("general.base_model.0."))
+    {
+        gguf_string(&mut kvs, "general.base_model.count");
+        kvs.extend(4u32.to_le_bytes()); // uint32
+        kvs.extend(1u32.to_le_bytes());
+        kv_count += 1;
+    }
+    let mut infos = Vec::new();
+    let mut data: Vec<u8> = Vec::new();
+    for (name, (shape, values)) in weights {
+        let (raw, ggml_type) = if shape.len() == 2 && values.len() % 32 == 0 {
+            (q8_0(values), 8u32)
+        } else {
+            (values.iter().flat_map(|x| x.to_le_bytes()).collect(), 0u32)
+        };
+        data.resize(data.len().div_ceil(ALIGN) * ALIGN, 0);
+        gguf_string(&mut infos, &gguf_name(name));
+        infos.extend((shape.len() as u32).to_le_bytes());
+        for dim in shape.iter().rev() {
+            infos.extend((*dim as u64).to_le_bytes());
+        }
+        infos.extend(ggml_type.to_le_bytes());
+        infos.extend((data.len() as u64).to_le_bytes());
+        data.extend(raw);
+    }
+    let mut out = b"GGUF".to_vec();
+    out.extend(3u32.to_le_bytes());
+    out.extend((weights.len() as u64).to_le_bytes());
+    out.extend(kv_count.to_le_bytes());
+    out.extend(kvs);
+    out.extend(infos);
+    out.resize(out.len().div_ceil(ALIGN) * ALIGN, 0);
+    out.extend(data);
+    out
+}
+
 /// Writes a loadable model folder: config, tokenizer, weights and a card.
 pub fn write_model(
     dir: &Path,
@@ -267,7 +367,8 @@ pub fn card(
     format!("{front}---\n\n# {title}\n\n{summary}\n")
 }
 
-/// Writes a family under `out`: `base`, two fine-tunes, a fine-tune of a fine-tune and a merge,
+/// Writes a family under `out`: `base`, two fine-tunes, a fine-tune of a fine-tune, a merge and
+/// a Q8_0 GGUF quantization of the base,
 /// with cards naming parents as `{namespace}/tiny-{name}`. Returns the folder names in upload
 /// order (parents first).
 pub fn write_family(
@@ -344,6 +445,31 @@ pub fn write_family(
         write_model(&out.join(format!("tiny-{name}")), shape, weights, &card)?;
         names.push(format!("tiny-{name}"));
     }
+    // A Q8_0 GGUF quantization of the base, as llama.cpp users publish them: no config.json,
+    // so the runner (safetensors only) refuses it at submission.
+    let q8 = out.join("tiny-base-q8");
+    std::fs::create_dir_all(&q8)?;
+    let meta = [
+        ("general.architecture", "llama"),
+        ("general.name", "tiny-base Q8_0"),
+        ("general.base_model.0.name", "tiny-base"),
+        ("general.base_model.0.organization", namespace),
+    ];
+    std::fs::write(
+        q8.join("tiny-base-Q8_0.gguf"),
+        gguf_q8_0_bytes(&base, &meta),
+    )?;
+    std::fs::write(
+        q8.join("README.md"),
+        card(
+            "Tiny base Q8_0",
+            "The base quantized to Q8_0 for llama.cpp.",
+            &[&id("base")],
+            Some("quantized"),
+            &["tiny", "gguf"],
+        ),
+    )?;
+    names.push("tiny-base-q8".into());
     Ok(names)
 }
 
@@ -361,6 +487,26 @@ mod tests {
         let same = a.iter().filter(|(n, t)| ft[*n] == **t).count();
         assert!(same > 0 && same < a.len(), "{same} of {}", a.len());
         assert_eq!(a["model.norm.weight"].1, vec![1.0; 64]);
+    }
+
+    #[test]
+    fn gguf_quantization_is_readable_by_the_lineage_scanner() {
+        let w = base_weights(&TinyShape::TINY, 3);
+        let bytes = gguf_q8_0_bytes(&w, &[("general.architecture", "llama")]);
+        let manifest = grove_lineage::formats::scan(
+            &mut std::io::Cursor::new(&bytes),
+            bytes.len() as u64,
+            grove_lineage::formats::WeightFormat::Gguf,
+            &grove_lineage::formats::Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(manifest.tensors.len(), w.len());
+        assert!(
+            manifest
+                .tensors
+                .iter()
+                .any(|t| t.name == "blk.1.attn_q.weight" && t.dtype == "Q8_0")
+        );
     }
 
     #[test]

@@ -121,7 +121,8 @@ def generate(tmp: Path, *args: str) -> list[str]:
 
 
 def publish_family(account, tmp: Path) -> list[str]:
-    """The tiny family (base, chat, code, chat-v2, merge) under the account, parents first."""
+    """The tiny family (base, chat, code, chat-v2, merge; the base's Q8_0 GGUF last) under the
+    account, parents first."""
     folder = tmp / "family"
     names = generate(tmp, "tiny-family", str(folder), "--namespace", account.name)
     for name in names:
@@ -157,7 +158,7 @@ def all_finished(hub, token, ids):
 def test_jobs_run_on_two_workers_survive_a_killed_worker_and_feed_leaderboards(start_hub, workers, tmp_path):
     hub = start_hub("--eval-lease-secs", LEASE)
     alice = hub.account("alice")
-    models = publish_family(alice, tmp_path)
+    *models, gguf = publish_family(alice, tmp_path)
     arith, capitals, prose = publish_tasks(alice, tmp_path)
     alice.api.create_repo(f"{alice.name}/small-suite", repo_type="dataset")
     alice.api.upload_file(
@@ -175,6 +176,9 @@ def test_jobs_run_on_two_workers_survive_a_killed_worker_and_feed_leaderboards(s
     # One submission per model commit per task: a duplicate answers with the same job.
     again = submit(hub, alice.token, models[0], arith)
     assert again.status_code == 200 and again.json()["id"] == ids[(models[0], arith)]
+    # The GGUF quantization has no config.json or safetensors: refused, with the reason.
+    r = submit(hub, alice.token, gguf, arith)
+    assert r.status_code == 400 and "config.json" in r.json()["error"], r.text
 
     pool = workers(hub)
     w1, w2 = pool.token("w1"), pool.token("w2")
@@ -421,11 +425,21 @@ def test_bad_input_is_refused_or_fails_visibly_and_leases_are_fenced(start_hub, 
                         timeout=120)
     assert finished["attempts"] == 3
 
+    # Cancelling: by the submitter, once; a cancelled job is never claimed again.
+    extra = submit(hub, carol.token, f"{carol.name}/tiny-code", capitals).json()
+    assert extra["inputHashes"]["task"] == extra["taskHash"]
+    assert call(hub, "POST", f"/api/evals/jobs/{extra['id']}/cancel", dave.token).status_code == 403
+    r = call(hub, "POST", f"/api/evals/jobs/{extra['id']}/cancel", carol.token)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert call(hub, "POST", f"/api/evals/jobs/{extra['id']}/cancel", carol.token).status_code == 409
+    assert call(hub, "POST", f"/api/evals/jobs/{extra['id']}/rerun", carol.token).status_code == 409
+
     # Dave's private model, evaluated by Dave, stays off Carol's views.
     secret = submit(hub, dave.token, "dave/secret", arith).json()
     wait_for("dave's job", lambda: job(hub, secret["id"], dave.token)["status"] == "finished")
     assert call(hub, "GET", f"/api/evals/jobs/{secret['id']}", carol.token).status_code == 404
     assert call(hub, "GET", f"/api/evals/jobs/{secret['id']}/samples").status_code == 404
+    assert job(hub, extra["id"], carol.token)["status"] == "cancelled"
     assert "dave/secret" not in {r["model"] for r in board(hub, arith, carol.token)["rows"]}
     assert "dave/secret" in {r["model"] for r in board(hub, arith, dave.token)["rows"]}
     assert secret["id"] not in {j["id"] for j in call(hub, "GET", "/api/evals/jobs", carol.token).json()}

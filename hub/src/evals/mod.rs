@@ -120,6 +120,9 @@ pub fn job_view(
         "startedAt": job.started_at.map(wire),
         "finishedAt": job.finished_at.map(wire),
         "retryAfter": (job.status == "queued" && job.not_before > crate::time::now()).then(|| wire(job.not_before)),
+        "inputHashes": serde_json::from_str::<grove_eval_runner::protocol::JobInputs>(&job.inputs)
+            .ok()
+            .map(|i| i.hashes),
         "result": result_view,
     }))
 }
