@@ -49,6 +49,11 @@ pub struct JobInputs {
     /// Paths (in the model repo) of the safetensors files to load.
     pub weight_files: Vec<String>,
     pub hashes: InputHashes,
+    /// The metrics the task spec asks for and the primary one: a result must report exactly these.
+    #[serde(default)]
+    pub metrics: Vec<String>,
+    #[serde(default)]
+    pub primary_metric: String,
 }
 
 /// sha256 over `path sha256\n` lines, sorted by path.

@@ -222,10 +222,14 @@ pub fn prepare(
     let mut rnd = PyRandom::new(spec.fewshot_seed);
     let mut items = Vec::with_capacity(docs.len());
     for (i, doc) in docs.iter().enumerate() {
-        let mut context = spec.description.clone();
+        let mut context = spec.description.render(doc).or_else(|e| doc_err(i, e))?;
         if n > 0 {
             let shots: Vec<usize> = match spec.fewshot_sampler {
-                FewshotSampler::FirstN => (0..n).collect(),
+                // The first n of the pool, never the document being scored.
+                FewshotSampler::FirstN => (0..pool.len())
+                    .filter(|&j| !same_split || pool[j] != *doc)
+                    .take(n)
+                    .collect(),
                 FewshotSampler::Random => {
                     let drawn = rnd.sample(pool.len(), needed);
                     if same_split {
@@ -301,6 +305,17 @@ mod tests {
             items[0].context,
             "Answer.\n\nQ: q7\nA: y\n\nQ: q1\nA: y\n\nQ: q0\nA:"
         );
+    }
+
+    #[test]
+    fn descriptions_are_templates_and_first_n_skips_the_document() {
+        let s =
+            spec("num_fewshot: 1\nfewshot_sampler: first_n\ndescription: \"About {{q}}.\\n\\n\"\n");
+        let Prepared::MultipleChoice(items) = prepare(&s, &docs(3), None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(items[0].context, "About q0.\n\nQ: q1\nA: y\n\nQ: q0\nA:");
+        assert_eq!(items[1].context, "About q1.\n\nQ: q0\nA: x\n\nQ: q1\nA:");
     }
 
     #[test]

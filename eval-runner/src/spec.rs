@@ -94,7 +94,8 @@ pub struct TaskSpec {
     pub num_fewshot: u32,
     pub fewshot_seed: u64,
     pub fewshot_sampler: FewshotSampler,
-    pub description: String,
+    /// Text before the first example, rendered against each document (as the harness does).
+    pub description: Template,
     pub doc_to_text: Template,
     pub doc_to_choice: Option<ChoiceSource>,
     pub doc_to_target: Option<TargetSource>,
@@ -245,7 +246,7 @@ pub fn parse_task(text: &str) -> Result<TaskSpec, SpecError> {
             ));
         }
     };
-    let description = f.string("description")?.unwrap_or_default();
+    let description = template("description", &f.string("description")?.unwrap_or_default())?;
     let doc_to_text = template("doc_to_text", &f.required_string("doc_to_text")?)?;
     let doc_to_choice = match f.take("doc_to_choice") {
         None => None,

@@ -394,7 +394,8 @@ def test_bad_input_is_refused_or_fails_visibly_and_leases_are_fenced(start_hub, 
                   "weightsDtype": "F32", "device": "cpu", "durationMs": 1, "requests": 1, "tokens": 1,
                   "maxLength": 8, "bootstrapIters": 1, "bootstrapSeed": 0}
     metric = {"value": 0.5, "stderr": None, "ciLow": 0.4, "ciHigh": 0.6, "normalized": None, "higherIsBetter": True}
-    stale = {"fence": second["fence"], "primaryMetric": "acc", "metrics": {"acc": metric},
+    metrics = {m: metric for m in ("acc", "acc_norm", "acc_bytes")}
+    stale = {"fence": second["fence"], "primaryMetric": "acc_norm", "metrics": metrics,
              "samples": [{"doc": 0}], "provenance": provenance}
     r = call(hub, "POST", f"/api/evals/worker/jobs/{good['id']}/heartbeat", token, json=hb)
     assert r.status_code == 409 and "stale" in r.json()["error"]
@@ -407,6 +408,10 @@ def test_bad_input_is_refused_or_fails_visibly_and_leases_are_fenced(start_hub, 
     forged = dict(stale, fence=regained["fence"], provenance=dict(provenance, hashes=dict(provenance["hashes"], weights="0" * 64)))
     r = call(hub, "POST", f"/api/evals/worker/jobs/{good['id']}/result", other, json=forged)
     assert r.status_code == 400 and "inputs" in r.json()["error"], r.text
+    # ... and so are results that do not report what the task asks for.
+    partial = dict(stale, fence=regained["fence"], primaryMetric="acc", metrics={"acc": metric})
+    r = call(hub, "POST", f"/api/evals/worker/jobs/{good['id']}/result", other, json=partial)
+    assert r.status_code == 400 and "acc_norm" in r.json()["error"], r.text
     # The holder reports a transient failure: back in the queue with a backoff, not lost.
     r = call(hub, "POST", f"/api/evals/worker/jobs/{good['id']}/fail", other,
              json={"fence": regained["fence"], "reason": "disk full", "retryable": True})
@@ -421,6 +426,10 @@ def test_bad_input_is_refused_or_fails_visibly_and_leases_are_fenced(start_hub, 
     failed = wait_for("the mismatched model to fail",
                       lambda: (j := job(hub, bad["id"], carol.token))["status"] == "failed" and j, timeout=120)
     assert "do not match config.json" in failed["error"], failed
+    # Submitting the same pair again queues the failed job afresh.
+    r = submit(hub, carol.token, "carol/mismatch", arith)
+    assert r.status_code == 200 and r.json()["id"] == bad["id"]
+    assert r.json()["status"] in ("queued", "running") and r.json()["error"] is None
     finished = wait_for("the good job", lambda: (j := job(hub, good["id"], carol.token))["status"] == "finished" and j,
                         timeout=120)
     assert finished["attempts"] == 3

@@ -157,7 +157,8 @@ impl Decoder {
         let mask: Vec<f32> = (0..t)
             .flat_map(|i| {
                 (0..t).map(move |j| {
-                    let hidden = j > i || window.is_some_and(|w| j + w < i);
+                    // transformers: a token sees itself and the w - 1 before it.
+                    let hidden = j > i || window.is_some_and(|w| j + w <= i);
                     if hidden { f32::NEG_INFINITY } else { 0.0 }
                 })
             })

@@ -145,12 +145,15 @@ pub fn job_inputs(
         inputs.push(task.input(&f)?);
     }
     let hashes = protocol::hashes(&inputs, &weight_files, spec::TASK_FILE);
+    let (metrics, primary_metric) = (parsed.metrics.clone(), parsed.primary_metric.clone());
     Ok((
         parsed,
         JobInputs {
             files: inputs,
             weight_files,
             hashes,
+            metrics,
+            primary_metric,
         },
     ))
 }

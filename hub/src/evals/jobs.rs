@@ -121,6 +121,32 @@ pub fn insert(conn: &mut DbConn, new: NewJob) -> ApiResult<(Job, bool)> {
     Ok((job, n == 1))
 }
 
+/// Puts a failed or cancelled job back in the queue with fresh attempts (a resubmission).
+pub fn requeue(conn: &mut DbConn, id: i64) -> ApiResult<Job> {
+    conn.transaction(|conn| {
+        let job = lock(conn, id)?;
+        if !matches!(job.status.as_str(), "failed" | "cancelled") {
+            return Ok(job);
+        }
+        Ok(with_conn!(conn, |c| diesel::update(
+            eval_jobs::table.find(id)
+        )
+        .set((
+            eval_jobs::status.eq("queued"),
+            eval_jobs::attempts.eq(0),
+            eval_jobs::not_before.eq(now()),
+            eval_jobs::worker_id.eq(None::<i64>),
+            eval_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+            eval_jobs::progress_done.eq(0i64),
+            eval_jobs::progress_total.eq(0i64),
+            eval_jobs::error.eq(None::<String>),
+            eval_jobs::finished_at.eq(None::<NaiveDateTime>),
+        ))
+        .returning(Job::as_returning())
+        .get_result(c))?)
+    })
+}
+
 /// The next run number for the job's (model commit, task commit), and any re-run still pending.
 pub fn pending_rerun(conn: &mut DbConn, job: &Job) -> ApiResult<(i32, Option<Job>)> {
     let runs: Vec<Job> = with_conn!(conn, |c| eval_jobs::table
@@ -223,9 +249,29 @@ fn lease_problem(job: &Job, worker_id: i64, fence: i64, t: NaiveDateTime) -> Opt
     None
 }
 
-/// Loads the job for an update by its lease holder, or answers 409 with the reason.
+/// Reads the job for an update inside a transaction: on PostgreSQL the row is locked
+/// (`FOR UPDATE`) so no other transition can interleave between the check and the write; SQLite's
+/// `BEGIN IMMEDIATE` already makes the transaction the only writer.
+fn lock(conn: &mut DbConn, id: i64) -> ApiResult<Job> {
+    let job: Option<Job> = match conn {
+        DbConn::Postgres(c) => eval_jobs::table
+            .find(id)
+            .select(Job::as_select())
+            .for_update()
+            .first(&mut **c)
+            .optional()?,
+        DbConn::Sqlite(c) => eval_jobs::table
+            .find(id)
+            .select(Job::as_select())
+            .first(&mut **c)
+            .optional()?,
+    };
+    job.ok_or_else(|| ApiError::NotFound(format!("no eval job {id}")))
+}
+
+/// Locks the job for an update by its lease holder, or answers 409 with the reason.
 fn held(conn: &mut DbConn, id: i64, worker_id: i64, fence: i64) -> ApiResult<Job> {
-    let job = get(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no eval job {id}")))?;
+    let job = lock(conn, id)?;
     match lease_problem(&job, worker_id, fence, now()) {
         Some(reason) => Err(ApiError::Conflict(reason)),
         None => Ok(job),
@@ -357,7 +403,7 @@ pub fn fail(
 /// Cancels a job that has not ended; its worker learns at its next heartbeat.
 pub fn cancel(conn: &mut DbConn, id: i64) -> ApiResult<Job> {
     conn.transaction(|conn| {
-        let job = get(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no eval job {id}")))?;
+        let job = lock(conn, id)?;
         if !matches!(job.status.as_str(), "queued" | "running") {
             return Err(ApiError::Conflict(format!(
                 "the job is already {}",

@@ -109,8 +109,7 @@ fn parameters(conn: &mut DbConn, repo_id: i64, commit: &str) -> ApiResult<Option
     let total: i64 = files
         .iter()
         .filter(|(_, f)| f.error.is_none())
-        .map(|(_, f)| f.parameter_count)
-        .sum();
+        .fold(0i64, |acc, (_, f)| acc.saturating_add(f.parameter_count));
     Ok((total > 0).then_some(total))
 }
 
@@ -135,7 +134,7 @@ pub fn entries(
         let Some(value) = row.metrics().remove(metric) else {
             continue;
         };
-        let runs = results::runs_of(conn, row.model_repo_id, &row.model_commit, &row.task_hash)?;
+        let runs = results::runs_of(conn, &row)?;
         let ids: Vec<i64> = runs.iter().filter_map(|r| r.worker_id).collect();
         let names = super::workers::names(conn, &ids)?;
         let reproduction = results::reproduction(&row, &runs, &names).0;
@@ -196,14 +195,15 @@ fn keep(e: &Entry, f: &Filters) -> bool {
 }
 
 /// Ranked rows of a task board as JSON.
-pub fn task_board(entries: Vec<Entry>, filters: &Filters) -> Vec<Value> {
+pub fn task_board(entries: Vec<Entry>, filters: &Filters, metric: &str) -> Vec<Value> {
     // Parents' scores come from the whole board, even when a filter hides the parent.
     let by_model: HashMap<i64, f64> = entries
         .iter()
         .map(|e| (e.model.repo.id, e.metric.value))
         .collect();
     let mut rows: Vec<Entry> = entries.into_iter().filter(|e| keep(e, filters)).collect();
-    let higher = rows.first().is_none_or(|e| e.metric.higher_is_better);
+    // The direction comes from the metric's definition, never from what a worker posted.
+    let higher = grove_eval_runner::spec::higher_is_better(metric);
     rows.sort_by(|a, b| {
         let o = a.metric.value.total_cmp(&b.metric.value);
         if higher { o.reverse() } else { o }

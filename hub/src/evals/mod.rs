@@ -76,7 +76,7 @@ pub fn job_view(
     let result = results::of_job(conn, job.id)?;
     let mut ids: Vec<i64> = job.worker_id.into_iter().collect();
     let runs = match &result {
-        Some(r) => results::runs_of(conn, r.model_repo_id, &r.model_commit, &r.task_hash)?,
+        Some(r) => results::runs_of(conn, r)?,
         None => Vec::new(),
     };
     ids.extend(runs.iter().filter_map(|r| r.worker_id));

@@ -61,17 +61,14 @@ pub fn samples_of(conn: &mut DbConn, job_id: i64) -> ApiResult<Option<String>> {
         .optional())?)
 }
 
-/// Every run's result for one model commit on one task content.
-pub fn runs_of(
-    conn: &mut DbConn,
-    model_repo_id: i64,
-    model_commit: &str,
-    task_hash: &str,
-) -> ApiResult<Vec<ResultRow>> {
+/// Every run's result for the model commit and task content of `of`, on the same task repo
+/// (runs on another copy of the task, which may be private, never count).
+pub fn runs_of(conn: &mut DbConn, of: &ResultRow) -> ApiResult<Vec<ResultRow>> {
     Ok(with_conn!(conn, |c| eval_results::table
-        .filter(eval_results::model_repo_id.eq(model_repo_id))
-        .filter(eval_results::model_commit.eq(model_commit))
-        .filter(eval_results::task_hash.eq(task_hash))
+        .filter(eval_results::task_repo_id.eq(of.task_repo_id))
+        .filter(eval_results::model_repo_id.eq(of.model_repo_id))
+        .filter(eval_results::model_commit.eq(&of.model_commit))
+        .filter(eval_results::task_hash.eq(&of.task_hash))
         .order(eval_results::run.asc())
         .select(ResultRow::as_select())
         .load(c))?)

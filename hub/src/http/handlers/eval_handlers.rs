@@ -51,7 +51,8 @@ fn job_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// Submits a model commit to a task. One submission per model commit per task commit: a
-/// duplicate answers 200 with the existing job instead of 201.
+/// duplicate answers 200 with the existing job instead of 201 (a failed or cancelled one is
+/// queued again).
 #[utoipa::path(post, path = "/api/evals/jobs", tag = "evals", request_body = SubmitRequest,
     responses((status = 201, description = "the new job"), (status = 200, description = "the existing job"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -101,7 +102,11 @@ pub async fn create_job(
     let (view, created) = state
         .db
         .run(move |conn| {
-            let (job, created) = jobs::insert(conn, new)?;
+            let (mut job, created) = jobs::insert(conn, new)?;
+            // Submitting again after a failure or a cancellation runs it again.
+            if !created && matches!(job.status.as_str(), "failed" | "cancelled") {
+                job = jobs::requeue(conn, job.id)?;
+            }
             Ok((job_view(conn, &job, &model, &task)?, created))
         })
         .await?;
@@ -431,7 +436,7 @@ async fn build_board(
                     &hash,
                     &metric,
                 )?;
-                let rows = leaderboard::task_board(entries, &f);
+                let rows = leaderboard::task_board(entries, &f, &metric);
                 let body = json!({
                     "kind": "task",
                     "task": dataset.id(),
@@ -563,12 +568,12 @@ pub fn eval_results_field(
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for r in results::of_model(conn, model.repo.id)? {
-        if !seen.insert(r.task_hash.clone()) {
-            continue;
-        }
         let Some(task) = cache.visible(conn, viewer, r.task_repo_id)? else {
             continue;
         };
+        if !seen.insert((r.task_repo_id, r.task_hash.clone())) {
+            continue;
+        }
         let Some(job) = jobs::get(conn, r.job_id)? else {
             continue;
         };

@@ -218,15 +218,28 @@ pub async fn post_result(
     };
     let hashes = post.provenance.hashes.clone();
     let fence = post.fence;
+    let primary_metric = post.primary_metric.clone();
+    let reported: Vec<String> = post.metrics.keys().cloned().collect();
     let job = state
         .db
         .run(move |conn| {
             let job = jobs::get(conn, id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no eval job {id}")))?;
-            if inputs_of(&job)?.hashes != hashes {
+            let inputs = inputs_of(&job)?;
+            if inputs.hashes != hashes {
                 return Err(ApiError::BadRequest(
                     "the result was computed on inputs other than the ones this job pinned".into(),
                 ));
+            }
+            let mut wanted = inputs.metrics.clone();
+            wanted.sort();
+            if primary_metric != inputs.primary_metric || reported != wanted {
+                return Err(ApiError::BadRequest(format!(
+                    "the task asks for {} (primary {}); the result reports {} (primary {primary_metric})",
+                    wanted.join(", "),
+                    inputs.primary_metric,
+                    reported.join(", ")
+                )));
             }
             jobs::complete(conn, id, w.id, fence, result)
         })
