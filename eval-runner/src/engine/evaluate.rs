@@ -19,6 +19,25 @@ pub struct TaskRun {
     pub tokens: usize,
 }
 
+impl TaskRun {
+    fn new<S: serde::Serialize>(
+        metrics: BTreeMap<String, MetricValue>,
+        samples: &[S],
+        requests: usize,
+        tokens: usize,
+    ) -> TaskRun {
+        TaskRun {
+            metrics,
+            samples: samples
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap_or_default())
+                .collect(),
+            requests,
+            tokens,
+        }
+    }
+}
+
 /// Scores `prepared` with `model`. `progress(done, total)` is called after every batch; an error
 /// from it (a lost lease) stops the run.
 pub fn evaluate(
@@ -67,15 +86,12 @@ pub fn evaluate(
                     )
                 })
                 .collect();
-            Ok(TaskRun {
-                metrics: metrics::aggregate_choices(&samples, &spec.metrics),
-                samples: samples
-                    .iter()
-                    .map(|s| serde_json::to_value(s).unwrap_or_default())
-                    .collect(),
-                requests: total,
-                tokens: fed(&requests),
-            })
+            Ok(TaskRun::new(
+                metrics::aggregate_choices(&samples, &spec.metrics),
+                &samples,
+                total,
+                fed(&requests),
+            ))
         }
         Prepared::Rolling(texts) => {
             let mut requests = Vec::new();
@@ -108,15 +124,12 @@ pub fn evaluate(
                     tokens: token_counts[doc],
                 })
                 .collect();
-            Ok(TaskRun {
-                metrics: metrics::aggregate_rolling(&samples, &spec.metrics),
-                samples: samples
-                    .iter()
-                    .map(|s| serde_json::to_value(s).unwrap_or_default())
-                    .collect(),
-                requests: total,
-                tokens: fed(&requests),
-            })
+            Ok(TaskRun::new(
+                metrics::aggregate_rolling(&samples, &spec.metrics),
+                &samples,
+                total,
+                fed(&requests),
+            ))
         }
     }
 }
