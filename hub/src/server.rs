@@ -58,6 +58,7 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
         scan_wake: Arc::new(tokio::sync::Notify::new()),
         search,
         eval_lease_secs: args.eval_lease_secs,
+        pages: Arc::new(grove_frontend::templates::Pages::new()),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod errors;
 mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod pagination;
 pub mod payload;
 pub mod query;

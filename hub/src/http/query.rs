@@ -14,6 +14,11 @@ impl QueryParams {
         )
     }
 
+    /// Every (key, value) pair, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()

@@ -2,13 +2,13 @@
 
 use actix_web::web;
 
-use super::errors;
 use super::handlers::{
     account_handlers as accounts, commit_handlers as commits, download_handlers as downloads,
     eval_handlers as evals, eval_worker_handlers as eval_workers, info_handlers as info,
     lfs_handlers as lfs, lineage_handlers as lineage, list_handlers as lists, ops,
     org_handlers as orgs, repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
 };
+use super::{errors, pages};
 
 /// A resource whose unmatched methods answer 405 in the JSON error envelope.
 fn resource(path: &str) -> actix_web::Resource {
@@ -211,5 +211,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/{owner}/{name}/resolve/{rev}/{path:.*}")
                 .route(web::get().to(downloads::get_model_file))
                 .route(web::head().to(downloads::get_model_file)),
-        );
+        )
+        // The web UI. Registered last: every API route above wins, and `/{owner}/{name}` only
+        // answers GET (anything else falls through to the JSON 404).
+        .service(page("/assets/grove.css").route(read().to(pages::get_stylesheet)))
+        .service(page("/").route(read().to(pages::get_home)))
+        .service(page("/models").route(read().to(pages::get_models_page)))
+        .service(page("/datasets").route(read().to(pages::get_datasets_page)))
+        .service(page("/leaderboards/{owner}/{name}").route(read().to(pages::get_leaderboard_page)))
+        .service(page("/evals/jobs/{id}").route(read().to(pages::get_job_page)))
+        .service(page("/datasets/{owner}/{name}").route(read().to(pages::get_dataset_page)))
+        .service(page("/{owner}/{name}").route(read().to(pages::get_model_page)));
+}
+
+/// A page resource: other methods than GET and HEAD get the API's JSON 404.
+fn page(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(errors::not_found))
+}
+
+/// GET, and HEAD for the same headers without the body.
+fn read() -> actix_web::Route {
+    use actix_web::guard;
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }

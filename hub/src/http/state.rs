@@ -29,6 +29,8 @@ pub struct AppState {
     pub search: Arc<crate::search::SearchService>,
     /// How long an eval worker's lease on a job lasts between heartbeats.
     pub eval_lease_secs: u64,
+    /// The web UI's page templates.
+    pub pages: Arc<grove_frontend::templates::Pages>,
 }
 
 impl AppState {

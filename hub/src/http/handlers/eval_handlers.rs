@@ -493,6 +493,17 @@ async fn build_board(
         .await
 }
 
+/// The board as Grove's JSON (for the web UI's leaderboard page too).
+pub async fn board_json(
+    state: &AppState,
+    caller: &Caller,
+    owner: String,
+    name: String,
+    q: &QueryParams,
+) -> ApiResult<Value> {
+    Ok(build_board(state, caller, owner, name, q).await?.body)
+}
+
 /// A task's or suite's leaderboard with intervals, interval-respecting ranks, lineage columns
 /// and filters.
 #[utoipa::path(get, path = "/api/evals/leaderboards/{owner}/{name}", tag = "evals",

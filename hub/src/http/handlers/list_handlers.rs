@@ -264,17 +264,17 @@ fn repos_in_order(conn: &mut crate::db::DbConn, ids: &[i64]) -> ApiResult<Vec<Ow
 }
 
 /// What one endpoint asks of a search beyond the query parameters.
-struct Shape<'a> {
-    kind: RepoKind,
+pub(crate) struct Shape<'a> {
+    pub kind: RepoKind,
     /// The parameter holding the free text (`search` for the Hub listing, `q` for ours).
-    text_key: &'a str,
-    page: Page,
-    count_facets: Vec<String>,
-    with_total: bool,
+    pub text_key: &'a str,
+    pub page: Page,
+    pub count_facets: Vec<String>,
+    pub with_total: bool,
 }
 
 /// Runs a search for the caller and returns the repos of the page with the results.
-async fn run_search(
+pub(crate) async fn run_search(
     state: &AppState,
     caller: &Caller,
     query: &QueryParams,

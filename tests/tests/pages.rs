@@ -1,0 +1,112 @@
+//! The web UI's server-rendered pages through the real server: they render with data, carry the
+//! security headers, never pass a card's HTML or script through, and answer for a private repo
+//! exactly as for a missing one. (Browser journeys come with the UI issue's Chromium tests.)
+
+use grove_tests::{TestHub, json};
+
+const EVIL_CARD: &str = "---\nlicense: apache-2.0\npipeline_tag: text-generation\n\
+    tags: [\"<img src=x onerror=alert(1)>\"]\n---\n\
+    # Evil <script>alert(1)</script>\n\n\
+    [click](javascript:alert(1)) <iframe src=\"https://evil.example\"></iframe>\n\n\
+    | a | b |\n|---|---|\n| 1 | 2 |\n";
+
+/// The page body with the `/` entity decoded (the templates escape `/` in text and attributes,
+/// which browsers display as `/`).
+fn text(page: &grove_tests::Resp) -> String {
+    page.body.replace("&#x2f;", "/")
+}
+
+fn seed(hub: &TestHub) -> String {
+    hub.user("alice");
+    let token = hub.token("alice", "write");
+    for (name, private) in [("evil-card", false), ("secret", true)] {
+        hub.post(
+            "/api/repos/create",
+            Some(&token),
+            &json!({"name": name, "private": private}),
+        )
+        .expect(200);
+        hub.commit_files(
+            &token,
+            &format!("alice/{name}"),
+            &[
+                ("README.md", EVIL_CARD.as_bytes().to_vec()),
+                ("weights.bin", vec![0u8; 3000]),
+            ],
+        );
+    }
+    token
+}
+
+#[test]
+fn pages_render_safely_with_security_headers() {
+    let hub = TestHub::start();
+    let token = seed(&hub);
+    for path in [
+        "/",
+        "/models",
+        "/models?search=evil",
+        "/datasets",
+        "/alice/evil-card",
+    ] {
+        let page = hub.get(path, None);
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{path}"
+        );
+        let csp = page.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(page.header("x-frame-options"), Some("DENY"));
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        let lower = page.body.to_ascii_lowercase();
+        assert!(
+            !lower.contains("<script"),
+            "{path}: a script tag reached the page"
+        );
+        assert!(!lower.contains("javascript:"), "{path}");
+        assert!(!lower.contains("<iframe"), "{path}");
+        assert!(!lower.contains("<img src=x"), "{path}");
+    }
+    let model = hub.get("/alice/evil-card", None);
+    let body = text(&model);
+    assert!(
+        body.contains("Evil &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{body}"
+    );
+    assert!(body.contains("<table>") && body.contains("weights.bin"));
+    assert!(body.contains("/alice/evil-card/resolve/"), "download links");
+    let search = text(&hub.get("/models?search=evil", None));
+    assert!(
+        search.contains("alice/evil-card") && !search.contains("alice/secret"),
+        "{search}"
+    );
+    let css = hub.get("/assets/grove.css", None);
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+
+    // A private repo's page is the missing-page answer, byte for byte, for anyone without access.
+    let hidden = hub.get("/alice/secret", None);
+    let missing = hub.get("/alice/no-such-model", None);
+    assert_eq!((hidden.status, missing.status), (404, 404));
+    assert_eq!(hidden.body, missing.body);
+    assert_eq!(hub.get("/alice/secret", Some(&token)).status, 200);
+    assert!(!text(&hub.get("/", None)).contains("alice/secret"));
+    assert!(text(&hub.get("/", Some(&token))).contains("alice/secret"));
+
+    // API paths keep their JSON answers; other methods on pages are not pages.
+    let api = hub.get("/api/no-such-thing", None);
+    assert_eq!(api.status, 404);
+    assert!(
+        api.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
+    let post = hub.post("/alice/evil-card", None, &json!({}));
+    assert_eq!(post.status, 404);
+    assert_eq!(hub.get("/evals/jobs/999", None).status, 404);
+}
