@@ -188,7 +188,7 @@ pub async fn get_home(state: web::Data<AppState>, caller: Caller) -> HttpRespons
                     json!({"id": r.id(), "url": repo_url(&r), "descendants": total}),
                 ));
             }
-            families.sort_by(|a, b| b.0.cmp(&a.0));
+            families.sort_by_key(|f| std::cmp::Reverse(f.0));
             let families: Vec<Value> = families.into_iter().take(8).map(|f| f.1).collect();
             Ok(json!({"trending": trending, "recent": recent, "families": families}))
         })
@@ -218,7 +218,7 @@ async fn search_page(
             limit: PAGE_SIZE,
         });
         let page = Page {
-            limit: page.limit.min(100).max(1),
+            limit: page.limit.clamp(1, 100),
             ..page
         };
         let shape = Shape {
