@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod dag;
 pub mod markdown;
 pub mod templates;
 

@@ -110,3 +110,58 @@ fn pages_render_safely_with_security_headers() {
     assert_eq!(post.status, 404);
     assert_eq!(hub.get("/evals/jobs/999", None).status, 404);
 }
+
+#[test]
+fn the_family_graph_shows_visible_relatives_only() {
+    let hub = TestHub::start();
+    hub.user("alice");
+    let token = hub.token("alice", "write");
+    for (name, private, parent) in [
+        ("base", false, None),
+        ("kid", false, Some("alice/base")),
+        ("hidden-kid", true, Some("alice/base")),
+    ] {
+        hub.post(
+            "/api/repos/create",
+            Some(&token),
+            &json!({"name": name, "private": private}),
+        )
+        .expect(200);
+        let card = match parent {
+            Some(p) => format!("---\nbase_model: {p}\n---\n# {name}\n"),
+            None => format!("# {name}\n"),
+        };
+        hub.commit_files(
+            &token,
+            &format!("alice/{name}"),
+            &[("README.md", card.into_bytes())],
+        );
+    }
+    // The lineage scan runs in the background: wait until both children are in the graph.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let owner_view = loop {
+        let page = text(&hub.get("/alice/base", Some(&token)));
+        if page.contains("href=\"/alice/kid\"") && page.contains("href=\"/alice/hidden-kid\"") {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the family never appeared: {page}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(owner_view.contains("<svg class=\"dag\""));
+    let public_view = text(&hub.get("/alice/base", None));
+    assert!(
+        public_view.contains("<svg class=\"dag\"") && public_view.contains("href=\"/alice/kid\"")
+    );
+    assert!(
+        !public_view.contains("hidden-kid"),
+        "a private child leaked into the graph"
+    );
+    let kid = text(&hub.get("/alice/kid", None));
+    assert!(
+        kid.contains("finetune of") && kid.contains("href=\"/alice/base\""),
+        "{kid}"
+    );
+}

@@ -373,6 +373,32 @@ async fn repo_page(
                     })
                     .collect();
                 let counts = queries::counts(conn, &viewer, r.repo.id)?;
+                let me = queries::Node {
+                    id: r.id(),
+                    private: r.repo.private,
+                    depth: 0,
+                    relation: crate::lineage::closure::node_relation(conn, r.repo.id)?.unwrap_or_else(|| "none".into()),
+                };
+                let (nodes, edges, _) = queries::family(conn, &viewer, r.repo.id, me, 2)?;
+                let svg = (nodes.len() > 1).then(|| {
+                    use grove_frontend::dag::{DagEdge, DagNode, render};
+                    let nodes: Vec<DagNode> = nodes
+                        .iter()
+                        .map(|n| DagNode { id: n.id.clone(), depth: n.depth, relation: n.relation.clone() })
+                        .collect();
+                    let edges: Vec<DagEdge> = edges
+                        .iter()
+                        .filter_map(|e| {
+                            Some(DagEdge {
+                                parent: e.parent.clone()?,
+                                child: e.child.clone(),
+                                relation: e.relation.clone(),
+                                verification: e.verification.clone().unwrap_or_else(|| "unverified".into()),
+                            })
+                        })
+                        .collect();
+                    render(&nodes, &edges, &r.id())
+                });
                 let evals: Vec<Value> = crate::http::handlers::eval_handlers::eval_results_field(conn, &viewer, &r)?
                     .into_iter()
                     .map(|e| {
@@ -387,7 +413,7 @@ async fn repo_page(
                 let files = manifests::commit_files(conn, r.repo.id, &c)?;
                 let params = manifests::summary(&files)["safetensors"]["total"].as_u64();
                 Ok((
-                    json!({"parents": parents, "children": counts.children_total, "descendants": counts.descendants_total}),
+                    json!({"parents": parents, "children": counts.children_total, "descendants": counts.descendants_total, "svg": svg}),
                     evals,
                     params,
                 ))
