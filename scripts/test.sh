@@ -169,6 +169,15 @@ install_postgres() {
     PG_BIN=$(find_pg_bin) || die "apt-get installed postgresql but no initdb was found"
 }
 
+# The web UI's browser tests drive Debian's Chromium over WebDriver (chromedriver).
+install_chromium() {
+    if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+        echo "Chromium: $(chromium --version 2>/dev/null | head -1)"
+        return
+    fi
+    apt_install chromium chromium-driver
+}
+
 install_venv() {
     local want stamp="$VENV/.grove-requirements.sha256"
     want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
@@ -302,6 +311,9 @@ if ((LINT)); then
 fi
 step "install PostgreSQL binaries (if missing)" install_postgres
 step "install Python test tools ($VENV)" install_venv
+if ((HF_CLIENT)); then
+    step "install Chromium and chromedriver (if missing)" install_chromium
+fi
 if ((LINT)); then
     step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 fi

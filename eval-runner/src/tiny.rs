@@ -198,6 +198,37 @@ pub fn linear_merge(a: &Weights, b: &Weights, w: f32) -> Weights {
         .collect()
 }
 
+/// A PEFT LoRA adapter of rank `rank` on the q and v projections of `base`: `lora_A` small
+/// random values, `lora_B` zeros (a freshly initialised adapter), named as PEFT saves them.
+pub fn lora_adapter(base: &Weights, rank: usize, seed: u64) -> Weights {
+    let mut out = Weights::new();
+    for (name, (shape, _)) in base {
+        if !(name.contains(".q_proj.") || name.contains(".v_proj.")) || shape.len() != 2 {
+            continue;
+        }
+        let module = name.trim_end_matches(".weight");
+        let (rows, cols) = (shape[0], shape[1]);
+        let mut rng = SplitMix(name_seed(seed, name));
+        let a = (0..rank * cols).map(|_| rng.unit() * 0.01).collect();
+        out.insert(
+            format!("base_model.model.{module}.lora_A.weight"),
+            (vec![rank, cols], a),
+        );
+        out.insert(
+            format!("base_model.model.{module}.lora_B.weight"),
+            (vec![rows, rank], vec![0.0; rows * rank]),
+        );
+    }
+    out
+}
+
+/// `adapter_config.json` for [`lora_adapter`].
+pub fn adapter_config_json(base_id: &str, rank: usize) -> serde_json::Value {
+    json!({"base_model_name_or_path": base_id, "peft_type": "LORA", "task_type": "CAUSAL_LM",
+           "r": rank, "lora_alpha": rank * 2, "lora_dropout": 0.0,
+           "target_modules": ["q_proj", "v_proj"]})
+}
+
 /// safetensors bytes of `weights` (F32, little-endian).
 pub fn safetensors_bytes(weights: &Weights) -> anyhow::Result<Vec<u8>> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = weights

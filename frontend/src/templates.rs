@@ -12,7 +12,7 @@ pub struct RenderError {
     source: minijinja::Error,
 }
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -24,6 +24,11 @@ const TEMPLATES: [(&str, &str); 8] = [
     ),
     ("job.html", include_str!("../templates/job.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("signup.html", include_str!("../templates/signup.html")),
+    ("tokens.html", include_str!("../templates/tokens.html")),
+    ("new_repo.html", include_str!("../templates/new_repo.html")),
+    ("diff.html", include_str!("../templates/diff.html")),
 ];
 
 /// 1234567 -> "1.2M".

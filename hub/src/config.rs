@@ -60,6 +60,11 @@ pub struct ServeArgs {
     #[arg(long, env = "GROVE_EVAL_LEASE_SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub eval_lease_secs: u64,
+
+    /// On an empty hub, seed a demo world (accounts, a family of tiny models with lineage,
+    /// eval tasks, and finished evals when `grove-worker` is next to `grove`).
+    #[arg(long, env = "GROVE_DEMO")]
+    pub demo: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -71,6 +71,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(state.scanner().run());
     // The search index follows the change log in the background too.
     tokio::spawn(state.search.clone().follow());
+    let demo_db = state.db.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -94,6 +95,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .listen(listener)?
     .run();
     tracing::info!(%bound, "grove is serving");
+    if args.demo {
+        crate::demo::seed(
+            demo_db,
+            format!("http://{bound}"),
+            args.data.data_dir.clone(),
+        );
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{bound}")?;

@@ -96,6 +96,12 @@ pub fn create_user(conn: &mut DbConn, new: NewUser, actor_id: Option<i64>) -> Ap
     })
 }
 
+/// True when any account (user or organisation) exists.
+pub fn any_account(conn: &mut DbConn) -> ApiResult<bool> {
+    let n: i64 = with_conn!(conn, |c| accounts::table.count().get_result(c))?;
+    Ok(n > 0)
+}
+
 /// Any account (user or org) by name, without regard to case.
 pub fn find_account(conn: &mut DbConn, name: &str) -> ApiResult<Option<Account>> {
     let key = name.to_ascii_lowercase();

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod errors;
+pub mod forms;
 mod handlers;
 pub mod metrics;
 pub mod openapi;

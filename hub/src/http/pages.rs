@@ -37,8 +37,10 @@ fn with_headers(mut res: actix_web::HttpResponseBuilder, body: String) -> HttpRe
         .body(body)
 }
 
-fn render(
+/// Renders a page: adds the viewer and the CSRF token (setting its cookie on first sight).
+pub(crate) fn render(
     state: &AppState,
+    req: &HttpRequest,
     status: StatusCode,
     name: &str,
     mut ctx: Value,
@@ -47,8 +49,16 @@ fn render(
     if let Some(p) = &caller.0 {
         ctx["viewer"] = json!(p.user.name);
     }
+    let (csrf, new) = super::forms::csrf_token(req);
+    ctx["csrf"] = json!(csrf);
     match state.pages.render(name, &ctx) {
-        Ok(body) => with_headers(HttpResponse::build(status), body),
+        Ok(body) => {
+            let mut res = HttpResponse::build(status);
+            if new {
+                res.cookie(super::forms::csrf_cookie(state, &csrf));
+            }
+            with_headers(res, body)
+        }
         Err(e) => {
             tracing::error!("page {name} failed to render: {e}");
             with_headers(HttpResponse::InternalServerError(), "<h1>500</h1>".into())
@@ -57,7 +67,12 @@ fn render(
 }
 
 /// The error page for an API error: missing and hidden things look the same.
-fn error_page(state: &AppState, caller: &Caller, e: ApiError) -> HttpResponse {
+pub(crate) fn error_page(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    e: ApiError,
+) -> HttpResponse {
     let (status, message) = match &e {
         ApiError::RepoNotFound(_)
         | ApiError::RepoNotFoundAnonymous(_)
@@ -68,6 +83,8 @@ fn error_page(state: &AppState, caller: &Caller, e: ApiError) -> HttpResponse {
             "This page does not exist, or you do not have access to it.".to_string(),
         ),
         ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+        ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+        ApiError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
         _ => {
             tracing::error!("page failed: {e}");
             (
@@ -78,6 +95,7 @@ fn error_page(state: &AppState, caller: &Caller, e: ApiError) -> HttpResponse {
     };
     render(
         state,
+        req,
         status,
         "error.html",
         json!({"status": status.as_u16(), "message": message}),
@@ -85,10 +103,16 @@ fn error_page(state: &AppState, caller: &Caller, e: ApiError) -> HttpResponse {
     )
 }
 
-fn page(state: &AppState, caller: &Caller, name: &str, result: ApiResult<Value>) -> HttpResponse {
+fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    name: &str,
+    result: ApiResult<Value>,
+) -> HttpResponse {
     match result {
-        Ok(ctx) => render(state, StatusCode::OK, name, ctx, caller),
-        Err(e) => error_page(state, caller, e),
+        Ok(ctx) => render(state, req, StatusCode::OK, name, ctx, caller),
+        Err(e) => error_page(state, req, caller, e),
     }
 }
 
@@ -152,7 +176,11 @@ fn top_models(conn: &mut DbConn, viewer: &Viewer, by_downloads: bool) -> ApiResu
 }
 
 /// The home page: trending, recently updated, largest families.
-pub async fn get_home(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
+pub async fn get_home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> HttpResponse {
     let principal = caller.0.clone();
     let result = state
         .db
@@ -193,7 +221,7 @@ pub async fn get_home(state: web::Data<AppState>, caller: Caller) -> HttpRespons
             Ok(json!({"trending": trending, "recent": recent, "families": families}))
         })
         .await;
-    page(&state, &caller, "home.html", result)
+    page(&state, &req, &caller, "home.html", result)
 }
 
 const SORTS: [(&str, &str); 5] = [
@@ -307,7 +335,7 @@ async fn search_page(
         }))
     }
     .await;
-    page(&state, &caller, "search.html", result)
+    page(&state, &req, &caller, "search.html", result)
 }
 
 pub async fn get_models_page(
@@ -353,13 +381,14 @@ async fn repo_page(
         let principal = caller.0.clone();
         let r = repo.clone();
         let c = commit.clone();
-        let (lineage, evals, params) = state
+        let (lineage, evals, params, tasks) = state
             .db
             .run(move |conn| {
                 if r.repo.kind() != RepoKind::Model {
-                    return Ok((Value::Null, Vec::new(), None));
+                    return Ok((Value::Null, Vec::new(), None, Vec::new()));
                 }
                 let viewer = Viewer::load(conn, principal.as_ref())?;
+                let tasks = if principal.is_some() { task_repos(conn, &viewer)? } else { Vec::new() };
                 let parents: Vec<Value> = queries::edges_of(conn, &viewer, &[r.repo.id])?
                     .into_iter()
                     .map(|(_, e)| {
@@ -416,6 +445,7 @@ async fn repo_page(
                     json!({"parents": parents, "children": counts.children_total, "descendants": counts.descendants_total, "svg": svg}),
                     evals,
                     params,
+                    tasks,
                 ))
             })
             .await?;
@@ -446,7 +476,9 @@ async fn repo_page(
             })
             .collect();
         Ok(json!({
-            "repo": {"id": id, "private": repo.repo.private},
+            "repo": {"id": id, "name": repo.repo.name, "private": repo.repo.private},
+            "is_model": kind == RepoKind::Model,
+            "tasks": tasks,
             "base": format!("/{}", kind.plural()),
             "tags": tags,
             "card_html": body.map(|b| grove_frontend::markdown::render(&b)),
@@ -458,7 +490,7 @@ async fn repo_page(
         }))
     }
     .await;
-    page(&state, &caller, "repo.html", result)
+    page(&state, &req, &caller, "repo.html", result)
 }
 
 pub async fn get_model_page(
@@ -534,12 +566,13 @@ pub async fn get_leaderboard_page(
         }))
     }
     .await;
-    page(&state, &caller, "leaderboard.html", result)
+    page(&state, &req, &caller, "leaderboard.html", result)
 }
 
 /// An eval job's status, progress, result and provenance.
 pub async fn get_job_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     path: web::Path<String>,
 ) -> HttpResponse {
@@ -558,5 +591,48 @@ pub async fn get_job_page(
                 .await
         }
     };
-    page(&state, &caller, "job.html", result)
+    page(&state, &req, &caller, "job.html", result)
+}
+
+/// A model's tensor diff against its parent (or `?base=`).
+pub async fn get_diff_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (owner, name) = path.into_inner();
+    if crate::names::AccountName::parse(&owner).is_err() {
+        return super::errors::not_found(req).await;
+    }
+    let query = QueryParams::of(&req);
+    let result =
+        crate::http::handlers::lineage_handlers::tensor_diff(&state, &caller, owner, name, &query)
+            .await
+            .map(|diff| json!({"diff": diff}));
+    page(&state, &req, &caller, "diff.html", result)
+}
+
+/// Dataset repos that hold an eval task, for the "evaluate on" form.
+fn task_repos(conn: &mut DbConn, viewer: &Viewer) -> ApiResult<Vec<String>> {
+    let rows: Vec<(Repo, crate::accounts::Account)> = with_conn!(conn, |c| {
+        let mut q = repos::table
+            .inner_join(accounts::table)
+            .filter(repos::kind.eq(RepoKind::Dataset.as_str()))
+            .filter(repos::card_data.like("%grove-eval%"))
+            .select((Repo::as_select(), crate::accounts::Account::as_select()))
+            .into_boxed();
+        if !viewer.all {
+            q = q.filter(
+                repos::private
+                    .eq(false)
+                    .or(repos::owner_id.eq_any(viewer.owners.clone())),
+            );
+        }
+        q.order(repos::name.asc()).limit(100).load(c)
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(repo, owner)| OwnedRepo { repo, owner }.id())
+        .collect())
 }

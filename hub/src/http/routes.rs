@@ -8,7 +8,7 @@ use super::handlers::{
     lfs_handlers as lfs, lineage_handlers as lineage, list_handlers as lists, ops,
     org_handlers as orgs, repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
 };
-use super::{errors, pages};
+use super::{errors, forms, pages};
 
 /// A resource whose unmatched methods answer 405 in the JSON error envelope.
 fn resource(path: &str) -> actix_web::Resource {
@@ -214,6 +214,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         // The web UI. Registered last: every API route above wins, and `/{owner}/{name}` only
         // answers GET (anything else falls through to the JSON 404).
+        .service(
+            page("/login")
+                .route(read().to(forms::get_login))
+                .route(web::post().to(forms::post_login)),
+        )
+        .service(
+            page("/signup")
+                .route(read().to(forms::get_signup))
+                .route(web::post().to(forms::post_signup)),
+        )
+        .service(page("/logout").route(web::post().to(forms::post_logout)))
+        .service(
+            page("/settings/tokens")
+                .route(read().to(forms::get_tokens))
+                .route(web::post().to(forms::post_token)),
+        )
+        .service(
+            page("/settings/tokens/{id}/delete").route(web::post().to(forms::post_token_delete)),
+        )
+        .service(
+            page("/new")
+                .route(read().to(forms::get_new_repo))
+                .route(web::post().to(forms::post_new_repo)),
+        )
+        .service(page("/{owner}/{name}/fork").route(web::post().to(forms::post_fork)))
+        .service(page("/{owner}/{name}/diff").route(read().to(pages::get_diff_page)))
+        .service(page("/{owner}/{name}/evaluate").route(web::post().to(forms::post_evaluate)))
         .service(page("/assets/grove.css").route(read().to(pages::get_stylesheet)))
         .service(page("/").route(read().to(pages::get_home)))
         .service(page("/models").route(read().to(pages::get_models_page)))

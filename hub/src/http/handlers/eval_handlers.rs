@@ -61,27 +61,48 @@ pub async fn create_job(
     caller: Caller,
     body: web::Json<SubmitRequest>,
 ) -> ApiResult<HttpResponse> {
-    let principal = caller.require(Access::Write)?.clone();
     let body = body.into_inner();
-    let (mo, mn) = split_id(&body.model, "model")?;
-    let (to, tn) = split_id(&body.task, "task")?;
-    let model = load_repo(&state, &caller, RepoKind::Model, mo, mn, RepoAction::Read).await?;
-    let task = load_repo(&state, &caller, RepoKind::Dataset, to, tn, RepoAction::Read).await?;
+    let (view, created) = submit(
+        &state,
+        &caller,
+        &body.model,
+        body.revision,
+        &body.task,
+        body.task_revision,
+    )
+    .await?;
+    Ok(if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    }
+    .json(view))
+}
+
+/// Submits `model` (at `revision`) to `task` for the caller; the job view and whether it is new.
+pub async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    model: &str,
+    revision: Option<String>,
+    task: &str,
+    task_revision: Option<String>,
+) -> ApiResult<(Value, bool)> {
+    let principal = caller.require(Access::Write)?.clone();
+    let (mo, mn) = split_id(model, "model")?;
+    let (to, tn) = split_id(task, "task")?;
+    let model = load_repo(state, caller, RepoKind::Model, mo, mn, RepoAction::Read).await?;
+    let task = load_repo(state, caller, RepoKind::Dataset, to, tn, RepoAction::Read).await?;
     let git = state.git.clone();
     let (m, t) = (model.clone(), task.clone());
     let (model_commit, task_commit, spec, inputs) = state
         .blocking(move || {
             let mg = files::open(&git, &m)?;
             let tg = files::open(&git, &t)?;
-            let mc = files::resolve(
-                &mg,
-                body.revision.as_deref().unwrap_or(&m.repo.default_branch),
-            )?;
+            let mc = files::resolve(&mg, revision.as_deref().unwrap_or(&m.repo.default_branch))?;
             let tc = files::resolve(
                 &tg,
-                body.task_revision
-                    .as_deref()
-                    .unwrap_or(&t.repo.default_branch),
+                task_revision.as_deref().unwrap_or(&t.repo.default_branch),
             )?;
             let (spec, inputs) = inputs::job_inputs(&mg, &mc, &tg, &tc)?;
             Ok((mc.to_string(), tc.to_string(), spec, inputs))
@@ -99,7 +120,7 @@ pub async fn create_job(
         submitted_by: Some(principal.user.id),
         exclude_worker_id: None,
     };
-    let (view, created) = state
+    state
         .db
         .run(move |conn| {
             let (mut job, created) = jobs::insert(conn, new)?;
@@ -109,13 +130,7 @@ pub async fn create_job(
             }
             Ok((job_view(conn, &job, &model, &task)?, created))
         })
-        .await?;
-    Ok(if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    }
-    .json(view))
+        .await
 }
 
 /// Jobs the caller may see, newest first; filter by `model`, `task` (repo ids) and `status`.

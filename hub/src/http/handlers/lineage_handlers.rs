@@ -385,7 +385,20 @@ pub async fn get_tensor_diff(
 ) -> ApiResult<HttpResponse> {
     let (owner, name) = path.into_inner();
     let query = QueryParams::of(&req);
-    let repo = model(&state, &caller, owner, name).await?;
+    Ok(HttpResponse::Ok().json(tensor_diff(&state, &caller, owner, name, &query).await?))
+}
+
+/// The tensor diff of `owner/name` against `base` (default: its first available parent at the
+/// pinned commit), as JSON (the web UI's diff page shows the same answer).
+pub(crate) async fn tensor_diff(
+    state: &AppState,
+    caller: &Caller,
+    owner: String,
+    name: String,
+    query: &QueryParams,
+) -> ApiResult<Value> {
+    let (state, caller) = (state, caller);
+    let repo = model(state, caller, owner, name).await?;
     let rev = query
         .get("revision")
         .map(str::to_string)
@@ -395,7 +408,7 @@ pub async fn get_tensor_diff(
             let (o, n) = b
                 .split_once('/')
                 .ok_or_else(|| ApiError::BadRequest("base must be owner/name".into()))?;
-            let base = model(&state, &caller, o.to_string(), n.to_string()).await?;
+            let base = model(state, caller, o.to_string(), n.to_string()).await?;
             let rev = query
                 .get("base_revision")
                 .map(str::to_string)
@@ -423,15 +436,15 @@ pub async fn get_tensor_diff(
                 })?;
             let pid = parent.parent.unwrap_or_default();
             let (o, n) = pid.split_once('/').unwrap_or(("", ""));
-            let base = model(&state, &caller, o.to_string(), n.to_string()).await?;
+            let base = model(state, caller, o.to_string(), n.to_string()).await?;
             let rev = parent
                 .parent_commit
                 .unwrap_or_else(|| base.repo.default_branch.clone());
             (base, rev)
         }
     };
-    let to_commit = indexed_commit(&state, &repo, &rev).await?;
-    let from_commit = indexed_commit(&state, &base, &base_rev).await?;
+    let to_commit = indexed_commit(state, &repo, &rev).await?;
+    let from_commit = indexed_commit(state, &base, &base_rev).await?;
     let (to_id, from_id) = (repo.repo.id, base.repo.id);
     let (tc, fc) = (to_commit.clone(), from_commit.clone());
     let (to_t, from_t) = state
@@ -451,7 +464,7 @@ pub async fn get_tensor_diff(
     let diff = state
         .blocking(move || Ok(grove_lineage::diff::diff(&from_t, &to_t)))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(json!({
         "from": {"id": base.id(), "sha": from_commit},
         "to": {"id": repo.id(), "sha": to_commit},
         "summary": diff.summary,
@@ -459,5 +472,5 @@ pub async fn get_tensor_diff(
         "removed": diff.removed,
         "changed": diff.changed,
         "unchanged": diff.unchanged,
-    })))
+    }))
 }

@@ -42,7 +42,7 @@ pub struct RepoConflict {
 
 /// The account `namespace` names, if the caller may create repos in it: their own, or an
 /// organisation where they have write access.
-fn namespace_owner(
+pub(crate) fn namespace_owner(
     conn: &mut crate::db::DbConn,
     principal: &crate::accounts::Principal,
     namespace: &str,
