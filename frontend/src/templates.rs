@@ -12,7 +12,7 @@ pub struct RenderError {
     source: minijinja::Error,
 }
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -29,6 +29,9 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("tokens.html", include_str!("../templates/tokens.html")),
     ("new_repo.html", include_str!("../templates/new_repo.html")),
     ("diff.html", include_str!("../templates/diff.html")),
+    ("commits.html", include_str!("../templates/commits.html")),
+    ("blob.html", include_str!("../templates/blob.html")),
+    ("account.html", include_str!("../templates/account.html")),
 ];
 
 /// 1234567 -> "1.2M".

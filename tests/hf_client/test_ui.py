@@ -93,6 +93,18 @@ def test_search_model_lineage_parent_diff_leaderboard(start_hub, browser):
     assert "grove-arith" in page, "eval results are listed"
     shot(b, "model")
 
+    b.find_element(By.LINK_TEXT, "model.safetensors").click()
+    until_url(b, "/blob/")
+    assert "Tensors (" in text(b) and "model.layers.0.self_attn.q_proj.weight" in text(b)
+    shot(b, "file")
+    b.back()
+    until_url(b, "/ada/rechts-tiny")
+    b.find_element(By.LINK_TEXT, "History").click()
+    until_url(b, "/commits")
+    assert "Upload from the demo seeder" in text(b)
+    b.back()
+    until_url(b, "/ada/rechts-tiny")
+
     b.find_element(By.CSS_SELECTOR, ".lineage a[href='/grove-lab/tiny-base']").click()
     until_url(b, "/grove-lab/tiny-base")
     graph = b.find_element(By.CSS_SELECTOR, "svg.dag").get_attribute("outerHTML")
@@ -120,6 +132,11 @@ def test_search_model_lineage_parent_diff_leaderboard(start_hub, browser):
     until_url(b, "exclude_relation=merge")
     assert "grove-lab/tiny-merge" not in text(b)
     assert len(b.find_elements(By.CSS_SELECTOR, "table.board tbody tr")) == 6
+
+    b.find_element(By.LINK_TEXT, "Gain over parent").click()
+    until_url(b, "order=gain")
+    first = b.find_elements(By.CSS_SELECTOR, "table.board tbody tr")[0].text
+    assert "+" in first, first
 
     b.get(hub.url + "/leaderboards/grove-lab/grove-basics")
     assert "suite board" in text(b)

@@ -165,3 +165,53 @@ fn the_family_graph_shows_visible_relatives_only() {
         "{kid}"
     );
 }
+
+#[test]
+fn history_files_and_account_pages() {
+    let hub = TestHub::start();
+    let token = seed(&hub);
+    hub.commit_files(
+        &token,
+        "alice/evil-card",
+        &[("notes/<b>.txt", b"line one\n<script>x</script>\n".to_vec())],
+    );
+    let history = text(&hub.get("/alice/evil-card/commits", None));
+    assert!(
+        history.contains("add files") && history.matches("<li>").count() >= 3,
+        "{history}"
+    );
+    let blob = hub.get("/alice/evil-card/blob/main/notes/%3Cb%3E.txt", None);
+    assert_eq!(blob.status, 200, "{}", blob.body);
+    let body = text(&blob);
+    assert!(
+        body.contains("line one")
+            && body.contains("&lt;script&gt;x&lt;/script&gt;")
+            && !body.contains("<script>")
+    );
+    assert!(body.contains("notes/&lt;b&gt;.txt"), "the path is escaped");
+    let weights = text(&hub.get("/alice/evil-card/blob/main/weights.bin", None));
+    assert!(
+        weights.contains("3.0 kB") && weights.contains("Git LFS"),
+        "{weights}"
+    );
+    assert_eq!(
+        hub.get("/alice/evil-card/blob/main/missing.txt", None)
+            .status,
+        404
+    );
+    assert_eq!(
+        hub.get("/alice/secret/blob/main/README.md", None).status,
+        404
+    );
+    assert_eq!(hub.get("/alice/secret/commits", None).status, 404);
+    let page = text(&hub.get("/alice/evil-card", None));
+    assert!(
+        page.contains("branch: main") && page.contains("/alice/evil-card/commits?revision=main"),
+        "{page}"
+    );
+    let account = text(&hub.get("/alice", None));
+    assert!(account.contains("alice/evil-card") && !account.contains("alice/secret"));
+    assert!(text(&hub.get("/alice", Some(&token))).contains("alice/secret"));
+    assert_eq!(hub.get("/nobody-here", None).status, 404);
+    assert_eq!(hub.get("/favicon.ico", None).status, 404);
+}

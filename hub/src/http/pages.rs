@@ -369,13 +369,20 @@ async fn repo_page(
         let git = state.git.clone();
         let r = repo.clone();
         let rev = revision.clone().unwrap_or_else(|| repo.repo.default_branch.clone());
-        let (commit, listing, body) = state
+        let (commit, listing, body, refs) = state
             .blocking(move || {
                 let g = files::open(&git, &r)?;
                 let commit = files::resolve(&g, &rev)?;
                 let listing = files::files(&g, &commit)?;
                 let body = files::card(&g, &commit)?.map(|c| c.body);
-                Ok((commit.to_string(), listing, body))
+                let refs = g.refs().map_err(crate::repos::service::git_error)?;
+                let refs: Vec<Value> = refs
+                    .branches
+                    .iter()
+                    .map(|(n, _)| json!({"kind": "branch", "name": n}))
+                    .chain(refs.tags.iter().map(|(n, _)| json!({"kind": "tag", "name": n})))
+                    .collect();
+                Ok((commit.to_string(), listing, body, refs))
             })
             .await?;
         let principal = caller.0.clone();
@@ -472,12 +479,15 @@ async fn repo_page(
                     "size": files::content_size(e),
                     "lfs": e.lfs.as_ref().map(|l| l.oid.clone()),
                     "download": format!("/{prefix}{id}/resolve/{commit}/{}", e.path),
+                    "view": format!("/{prefix}{id}/blob/{commit}/{}", e.path),
                 })
             })
             .collect();
         Ok(json!({
             "repo": {"id": id, "name": repo.repo.name, "private": repo.repo.private},
             "is_model": kind == RepoKind::Model,
+            "repo_url": format!("/{prefix}{id}"),
+            "refs": refs,
             "tasks": tasks,
             "base": format!("/{}", kind.plural()),
             "tags": tags,
@@ -524,19 +534,30 @@ fn fmt(v: &Value) -> String {
 /// A task's or suite's leaderboard as a table.
 pub async fn get_leaderboard_page(
     state: web::Data<AppState>,
-    caller: Caller,
     req: HttpRequest,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (owner, name) = path.into_inner();
     let query = QueryParams::of(&req);
+    // `order` is the page's own (column sorting); the board gets every other parameter.
+    let order = query.get("order").unwrap_or("rank").to_string();
+    let board_query = QueryParams::from_pairs(
+        query
+            .pairs()
+            .iter()
+            .filter(|(k, v)| k != "order" && !v.is_empty())
+            .cloned()
+            .collect(),
+    );
     let board_id = format!("{owner}/{name}");
     let result = async {
-        let board = crate::http::handlers::eval_handlers::board_json(&state, &caller, owner, name, &query).await?;
-        let rows: Vec<Value> = board["rows"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        let board = crate::http::handlers::eval_handlers::board_json(&state, &caller, owner, name, &board_query).await?;
+        let all = board["rows"].as_array().cloned().unwrap_or_default();
+        let mut families: Vec<String> = all.iter().filter_map(|r| r["family"].as_str().map(str::to_string)).collect();
+        families.sort();
+        families.dedup();
+        let mut rows: Vec<Value> = all
             .iter()
             .map(|r| {
                 let value = r.get("value").or_else(|| r.get("average")).cloned().unwrap_or(Value::Null);
@@ -550,11 +571,26 @@ pub async fn get_leaderboard_page(
                     "relation": r.get("relation"),
                     "parent": r.get("parent"),
                     "gain": r.get("gainOverParent").and_then(Value::as_f64).map(|g| format!("{g:+.4}")),
+                    "gain_raw": r.get("gainOverParent"),
                     "reproduction": r.get("reproduction"),
                     "best": r.get("bestInFamily"),
                 })
             })
             .collect();
+        match order.as_str() {
+            "model" => rows.sort_by(|a, b| a["model"].as_str().cmp(&b["model"].as_str())),
+            "gain" => rows.sort_by(|a, b| {
+                let g = |v: &Value| v["gain_raw"].as_f64().unwrap_or(f64::NEG_INFINITY);
+                g(b).total_cmp(&g(a))
+            }),
+            _ => {}
+        }
+        let sort_href = |col: &str| {
+            let mut pairs: Vec<(String, String)> = board_query.pairs().to_vec();
+            pairs.push(("order".into(), col.into()));
+            let qs = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+            format!("/leaderboards/{board_id}?{qs}")
+        };
         Ok(json!({
             "board_id": board_id,
             "kind": board["kind"],
@@ -562,6 +598,12 @@ pub async fn get_leaderboard_page(
             "higher": board["higherIsBetter"],
             "metrics": board["spec"]["metrics"],
             "hide_merges": query.all("exclude_relation").contains(&"merge"),
+            "families": families,
+            "family": query.get("family"),
+            "order": order,
+            "sort_rank": sort_href("rank"),
+            "sort_model": sort_href("model"),
+            "sort_gain": sort_href("gain"),
             "rows": rows,
         }))
     }
@@ -635,4 +677,243 @@ fn task_repos(conn: &mut DbConn, viewer: &Viewer) -> ApiResult<Vec<String>> {
         .into_iter()
         .map(|(repo, owner)| OwnedRepo { repo, owner }.id())
         .collect())
+}
+
+fn reserved(owner: &str) -> bool {
+    crate::names::AccountName::parse(owner).is_err()
+}
+
+/// A repo's commit history at a revision, 50 a page.
+async fn commits_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    kind: RepoKind,
+    owner: String,
+    name: String,
+) -> HttpResponse {
+    let query = QueryParams::of(&req);
+    let skip: usize = query
+        .get("offset")
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0)
+        .min(100_000);
+    let result = async {
+        let repo = load_repo(&state, &caller, kind, owner, name, RepoAction::Read).await?;
+        let rev = query.get("revision").map(str::to_string).unwrap_or_else(|| repo.repo.default_branch.clone());
+        let git = state.git.clone();
+        let (r, rv) = (repo.clone(), rev.clone());
+        let (log, more) = state
+            .blocking(move || {
+                let g = files::open(&git, &r)?;
+                let commit = files::resolve(&g, &rv)?;
+                g.log(&commit, skip, 50).map_err(crate::repos::service::git_error)
+            })
+            .await?;
+        let url = format!("/{}{}", kind.url_prefix(), repo.id());
+        let page_href = |offset: usize| {
+            let qs = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("revision", &rev)
+                .append_pair("offset", &offset.to_string())
+                .finish();
+            format!("{url}/commits?{qs}")
+        };
+        let commits: Vec<Value> = log
+            .iter()
+            .map(|c| {
+                let date = chrono::DateTime::from_timestamp(c.time, 0).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+                json!({"id": c.id.to_string(), "title": c.title, "author": c.author_name, "date": date})
+            })
+            .collect();
+        Ok(json!({
+            "repo_id": repo.id(),
+            "repo_url": url,
+            "revision": rev,
+            "commits": commits,
+            "prev_href": (skip > 0).then(|| page_href(skip.saturating_sub(50))),
+            "next_href": more.then(|| page_href(skip + 50)),
+        }))
+    }
+    .await;
+    page(&state, &req, &caller, "commits.html", result)
+}
+
+pub async fn get_model_commits_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (owner, name) = path.into_inner();
+    if reserved(&owner) {
+        return super::errors::not_found(req).await;
+    }
+    commits_page(state, req, caller, RepoKind::Model, owner, name).await
+}
+
+pub async fn get_dataset_commits_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (owner, name) = path.into_inner();
+    commits_page(state, req, caller, RepoKind::Dataset, owner, name).await
+}
+
+/// Text files up to this size are shown inline.
+const MAX_INLINE_TEXT: usize = 512 * 1024;
+const MAX_LINES: usize = 5000;
+
+/// One file at a revision: size, storage, download; text with line numbers, or the tensor list
+/// of a weight file.
+async fn blob_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    kind: RepoKind,
+    owner: String,
+    name: String,
+    rev: String,
+    path: String,
+) -> HttpResponse {
+    let result = async {
+        let repo = load_repo(&state, &caller, kind, owner, name, RepoAction::Read).await?;
+        let git = state.git.clone();
+        let (r, rv, p) = (repo.clone(), rev.clone(), path.clone());
+        let (commit, entry, text) = state
+            .blocking(move || {
+                let g = files::open(&git, &r)?;
+                let commit = files::resolve(&g, &rv)?;
+                let missing = || ApiError::EntryNotFound(format!("Entry not found: {p}"));
+                let rp = grove_storage::git::RepoPath::parse(&p).map_err(|_| missing())?;
+                let entry = g
+                    .entry(&commit, &rp)
+                    .map_err(crate::repos::service::git_error)?
+                    .filter(|e| e.kind == grove_storage::git::EntryKind::File)
+                    .ok_or_else(missing)?;
+                let text = if entry.lfs.is_none() && (entry.size as usize) <= MAX_INLINE_TEXT {
+                    let bytes = g.read_blob(&entry.oid).map_err(crate::repos::service::git_error)?;
+                    String::from_utf8(bytes).ok()
+                } else {
+                    None
+                };
+                Ok((commit.to_string(), entry, text))
+            })
+            .await?;
+        let (repo_id, c, p) = (repo.repo.id, commit.clone(), path.clone());
+        let tensors: Vec<Value> = state
+            .db
+            .run(move |conn| {
+                Ok(manifests::commit_tensors(conn, repo_id, &c)?
+                    .into_iter()
+                    .filter(|(file, _)| *file == p)
+                    .map(|(_, t)| json!({"name": t.name, "dtype": t.dtype, "shape": t.shape, "bytes": t.end - t.begin}))
+                    .collect())
+            })
+            .await?;
+        let (lines, truncated) = match &text {
+            Some(t) => {
+                let all: Vec<&str> = t.lines().collect();
+                (Some(all.iter().take(MAX_LINES).map(|l| l.to_string()).collect::<Vec<_>>()), all.len() > MAX_LINES)
+            }
+            None => (None, false),
+        };
+        let prefix = kind.url_prefix();
+        let id = repo.id();
+        Ok(json!({
+            "repo_id": id,
+            "repo_url": format!("/{prefix}{id}"),
+            "revision": rev,
+            "commit": commit,
+            "path": path,
+            "size": files::content_size(&entry),
+            "lfs": entry.lfs.as_ref().map(|l| l.oid.clone()),
+            "oid": entry.oid,
+            "download": format!("/{prefix}{id}/resolve/{commit}/{path}"),
+            "tensors": tensors,
+            "lines": lines,
+            "truncated": truncated,
+        }))
+    }
+    .await;
+    page(&state, &req, &caller, "blob.html", result)
+}
+
+pub async fn get_model_blob_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(String, String, String, String)>,
+) -> HttpResponse {
+    let (owner, name, rev, file) = path.into_inner();
+    if reserved(&owner) {
+        return super::errors::not_found(req).await;
+    }
+    blob_page(state, req, caller, RepoKind::Model, owner, name, rev, file).await
+}
+
+pub async fn get_dataset_blob_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(String, String, String, String)>,
+) -> HttpResponse {
+    let (owner, name, rev, file) = path.into_inner();
+    blob_page(
+        state,
+        req,
+        caller,
+        RepoKind::Dataset,
+        owner,
+        name,
+        rev,
+        file,
+    )
+    .await
+}
+
+/// A user's or organisation's page: their repos the viewer may see.
+pub async fn get_account_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let name = path.into_inner();
+    if reserved(&name) {
+        return super::errors::not_found(req).await;
+    }
+    let principal = caller.0.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            let viewer = Viewer::load(conn, principal.as_ref())?;
+            let account = crate::accounts::users::find_account(conn, &name)?
+                .ok_or_else(|| ApiError::NotFound(format!("no account {name}")))?;
+            let rows: Vec<Repo> = with_conn!(conn, |c| {
+                let mut q = repos::table
+                    .filter(repos::owner_id.eq(account.id))
+                    .select(Repo::as_select())
+                    .into_boxed();
+                if !viewer.can_see(account.id, true) {
+                    q = q.filter(repos::private.eq(false));
+                }
+                q.order(repos::updated_at.desc()).limit(200).load(c)
+            })?;
+            let owned: Vec<OwnedRepo> = rows.into_iter().map(|repo| OwnedRepo { repo, owner: account.clone() }).collect();
+            let of = |kind: RepoKind| owned.iter().filter(|r| r.repo.kind() == kind).map(summary).collect::<Vec<_>>();
+            let members = if account.is_org() {
+                Some(crate::accounts::orgs::members(conn, account.id)?.len())
+            } else {
+                None
+            };
+            Ok(json!({
+                "account": {"name": account.name, "fullname": account.fullname, "org": account.is_org(), "members": members},
+                "models": of(RepoKind::Model),
+                "datasets": of(RepoKind::Dataset),
+            }))
+        })
+        .await;
+    page(&state, &req, &caller, "account.html", result)
 }

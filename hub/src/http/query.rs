@@ -14,6 +14,11 @@ impl QueryParams {
         )
     }
 
+    /// Parameters from pairs (a page passing its own query on, minus its own keys).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
     /// Every (key, value) pair, in order.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0

@@ -247,8 +247,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/datasets").route(read().to(pages::get_datasets_page)))
         .service(page("/leaderboards/{owner}/{name}").route(read().to(pages::get_leaderboard_page)))
         .service(page("/evals/jobs/{id}").route(read().to(pages::get_job_page)))
+        .service(
+            page("/datasets/{owner}/{name}/commits")
+                .route(read().to(pages::get_dataset_commits_page)),
+        )
+        .service(
+            page("/datasets/{owner}/{name}/blob/{rev}/{path:.*}")
+                .route(read().to(pages::get_dataset_blob_page)),
+        )
         .service(page("/datasets/{owner}/{name}").route(read().to(pages::get_dataset_page)))
-        .service(page("/{owner}/{name}").route(read().to(pages::get_model_page)));
+        .service(page("/{owner}/{name}/commits").route(read().to(pages::get_model_commits_page)))
+        .service(
+            page("/{owner}/{name}/blob/{rev}/{path:.*}")
+                .route(read().to(pages::get_model_blob_page)),
+        )
+        .service(page("/{owner}/{name}").route(read().to(pages::get_model_page)))
+        .service(page("/{name}").route(read().to(pages::get_account_page)));
 }
 
 /// A page resource: other methods than GET and HEAD get the API's JSON 404.
