@@ -16,6 +16,14 @@ fn text(page: &grove_tests::Resp) -> String {
     page.body.replace("&#x2f;", "/")
 }
 
+/// GET as a browser does (`Accept: text/html`): page URLs answer API clients with JSON errors.
+fn browse(hub: &TestHub, path: &str, token: Option<&str>) -> grove_tests::Resp {
+    let rb = hub
+        .request(grove_tests::Method::GET, path, token)
+        .header("accept", "text/html,application/xhtml+xml");
+    hub.send(rb)
+}
+
 fn seed(hub: &TestHub) -> String {
     hub.user("alice");
     let token = hub.token("alice", "write");
@@ -49,7 +57,7 @@ fn pages_render_safely_with_security_headers() {
         "/datasets",
         "/alice/evil-card",
     ] {
-        let page = hub.get(path, None);
+        let page = browse(&hub, path, None);
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         assert_eq!(
             page.header("content-type"),
@@ -72,7 +80,7 @@ fn pages_render_safely_with_security_headers() {
         assert!(!lower.contains("<iframe"), "{path}");
         assert!(!lower.contains("<img src=x"), "{path}");
     }
-    let model = hub.get("/alice/evil-card", None);
+    let model = browse(&hub, "/alice/evil-card", None);
     let body = text(&model);
     assert!(
         body.contains("Evil &lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -80,25 +88,34 @@ fn pages_render_safely_with_security_headers() {
     );
     assert!(body.contains("<table>") && body.contains("weights.bin"));
     assert!(body.contains("/alice/evil-card/resolve/"), "download links");
-    let search = text(&hub.get("/models?search=evil", None));
+    let search = text(&browse(&hub, "/models?search=evil", None));
     assert!(
         search.contains("alice/evil-card") && !search.contains("alice/secret"),
         "{search}"
     );
-    let css = hub.get("/assets/grove.css", None);
+    let css = browse(&hub, "/assets/grove.css", None);
     assert_eq!(css.status, 200);
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
 
     // A private repo's page is the missing-page answer, byte for byte, for anyone without access.
-    let hidden = hub.get("/alice/secret", None);
-    let missing = hub.get("/alice/no-such-model", None);
+    let hidden = browse(&hub, "/alice/secret", None);
+    let missing = browse(&hub, "/alice/no-such-model", None);
     assert_eq!((hidden.status, missing.status), (404, 404));
     assert_eq!(hidden.body, missing.body);
-    assert_eq!(hub.get("/alice/secret", Some(&token)).status, 200);
-    assert!(!text(&hub.get("/", None)).contains("alice/secret"));
-    assert!(text(&hub.get("/", Some(&token))).contains("alice/secret"));
+    assert_eq!(browse(&hub, "/alice/secret", Some(&token)).status, 200);
+    assert!(!text(&browse(&hub, "/", None)).contains("alice/secret"));
+    assert!(text(&browse(&hub, "/", Some(&token))).contains("alice/secret"));
 
     // API paths keep their JSON answers; other methods on pages are not pages.
+    // API clients (no `Accept: text/html`) get the JSON error envelope from page URLs too.
+    let as_client = hub.get("/alice/no-such-model", None);
+    assert_eq!(as_client.status, 404);
+    assert!(
+        as_client
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
     let api = hub.get("/api/no-such-thing", None);
     assert_eq!(api.status, 404);
     assert!(
@@ -108,7 +125,7 @@ fn pages_render_safely_with_security_headers() {
     );
     let post = hub.post("/alice/evil-card", None, &json!({}));
     assert_eq!(post.status, 404);
-    assert_eq!(hub.get("/evals/jobs/999", None).status, 404);
+    assert_eq!(browse(&hub, "/evals/jobs/999", None).status, 404);
 }
 
 #[test]
@@ -140,7 +157,7 @@ fn the_family_graph_shows_visible_relatives_only() {
     // The lineage scan runs in the background: wait until both children are in the graph.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let owner_view = loop {
-        let page = text(&hub.get("/alice/base", Some(&token)));
+        let page = text(&browse(&hub, "/alice/base", Some(&token)));
         if page.contains("href=\"/alice/kid\"") && page.contains("href=\"/alice/hidden-kid\"") {
             break page;
         }
@@ -151,7 +168,7 @@ fn the_family_graph_shows_visible_relatives_only() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     assert!(owner_view.contains("<svg class=\"dag\""));
-    let public_view = text(&hub.get("/alice/base", None));
+    let public_view = text(&browse(&hub, "/alice/base", None));
     assert!(
         public_view.contains("<svg class=\"dag\"") && public_view.contains("href=\"/alice/kid\"")
     );
@@ -159,7 +176,7 @@ fn the_family_graph_shows_visible_relatives_only() {
         !public_view.contains("hidden-kid"),
         "a private child leaked into the graph"
     );
-    let kid = text(&hub.get("/alice/kid", None));
+    let kid = text(&browse(&hub, "/alice/kid", None));
     assert!(
         kid.contains("finetune of") && kid.contains("href=\"/alice/base\""),
         "{kid}"
@@ -175,12 +192,12 @@ fn history_files_and_account_pages() {
         "alice/evil-card",
         &[("notes/<b>.txt", b"line one\n<script>x</script>\n".to_vec())],
     );
-    let history = text(&hub.get("/alice/evil-card/commits", None));
+    let history = text(&browse(&hub, "/alice/evil-card/commits", None));
     assert!(
         history.contains("add files") && history.matches("<li>").count() >= 3,
         "{history}"
     );
-    let blob = hub.get("/alice/evil-card/blob/main/notes/%3Cb%3E.txt", None);
+    let blob = browse(&hub, "/alice/evil-card/blob/main/notes/%3Cb%3E.txt", None);
     assert_eq!(blob.status, 200, "{}", blob.body);
     let body = text(&blob);
     assert!(
@@ -189,29 +206,32 @@ fn history_files_and_account_pages() {
             && !body.contains("<script>")
     );
     assert!(body.contains("notes/&lt;b&gt;.txt"), "the path is escaped");
-    let weights = text(&hub.get("/alice/evil-card/blob/main/weights.bin", None));
+    let weights = text(&browse(
+        &hub,
+        "/alice/evil-card/blob/main/weights.bin",
+        None,
+    ));
     assert!(
         weights.contains("3.0 kB") && weights.contains("Git LFS"),
         "{weights}"
     );
     assert_eq!(
-        hub.get("/alice/evil-card/blob/main/missing.txt", None)
-            .status,
+        browse(&hub, "/alice/evil-card/blob/main/missing.txt", None).status,
         404
     );
     assert_eq!(
-        hub.get("/alice/secret/blob/main/README.md", None).status,
+        browse(&hub, "/alice/secret/blob/main/README.md", None).status,
         404
     );
-    assert_eq!(hub.get("/alice/secret/commits", None).status, 404);
-    let page = text(&hub.get("/alice/evil-card", None));
+    assert_eq!(browse(&hub, "/alice/secret/commits", None).status, 404);
+    let page = text(&browse(&hub, "/alice/evil-card", None));
     assert!(
         page.contains("branch: main") && page.contains("/alice/evil-card/commits?revision=main"),
         "{page}"
     );
-    let account = text(&hub.get("/alice", None));
+    let account = text(&browse(&hub, "/alice", None));
     assert!(account.contains("alice/evil-card") && !account.contains("alice/secret"));
-    assert!(text(&hub.get("/alice", Some(&token))).contains("alice/secret"));
-    assert_eq!(hub.get("/nobody-here", None).status, 404);
-    assert_eq!(hub.get("/favicon.ico", None).status, 404);
+    assert!(text(&browse(&hub, "/alice", Some(&token))).contains("alice/secret"));
+    assert_eq!(browse(&hub, "/nobody-here", None).status, 404);
+    assert_eq!(browse(&hub, "/favicon.ico", None).status, 404);
 }

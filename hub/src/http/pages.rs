@@ -66,6 +66,15 @@ pub(crate) fn render(
     }
 }
 
+/// True when the client takes HTML (browsers say so in `Accept`); API clients get the JSON
+/// error envelope from page URLs, as from every other path.
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
 /// The error page for an API error: missing and hidden things look the same.
 pub(crate) fn error_page(
     state: &AppState,
@@ -73,6 +82,23 @@ pub(crate) fn error_page(
     caller: &Caller,
     e: ApiError,
 ) -> HttpResponse {
+    let missing = matches!(
+        e,
+        ApiError::RepoNotFound(_)
+            | ApiError::RepoNotFoundAnonymous(_)
+            | ApiError::NotFound(_)
+            | ApiError::RevisionNotFound(_)
+            | ApiError::EntryNotFound(_)
+    );
+    if !wants_html(req) {
+        // What a path without a page has always answered API clients.
+        let e = if missing {
+            ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))
+        } else {
+            e
+        };
+        return actix_web::ResponseError::error_response(&e);
+    }
     let (status, message) = match &e {
         ApiError::RepoNotFound(_)
         | ApiError::RepoNotFoundAnonymous(_)
@@ -767,16 +793,17 @@ const MAX_LINES: usize = 5000;
 
 /// One file at a revision: size, storage, download; text with line numbers, or the tensor list
 /// of a weight file.
+/// `(owner, name, revision, path)` of a file page.
+type FileAt = (String, String, String, String);
+
 async fn blob_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
     kind: RepoKind,
-    owner: String,
-    name: String,
-    rev: String,
-    path: String,
+    at: FileAt,
 ) -> HttpResponse {
+    let (owner, name, rev, path) = at;
     let result = async {
         let repo = load_repo(&state, &caller, kind, owner, name, RepoAction::Read).await?;
         let git = state.git.clone();
@@ -846,11 +873,11 @@ pub async fn get_model_blob_page(
     caller: Caller,
     path: web::Path<(String, String, String, String)>,
 ) -> HttpResponse {
-    let (owner, name, rev, file) = path.into_inner();
-    if reserved(&owner) {
+    let at = path.into_inner();
+    if reserved(&at.0) {
         return super::errors::not_found(req).await;
     }
-    blob_page(state, req, caller, RepoKind::Model, owner, name, rev, file).await
+    blob_page(state, req, caller, RepoKind::Model, at).await
 }
 
 pub async fn get_dataset_blob_page(
@@ -859,18 +886,7 @@ pub async fn get_dataset_blob_page(
     caller: Caller,
     path: web::Path<(String, String, String, String)>,
 ) -> HttpResponse {
-    let (owner, name, rev, file) = path.into_inner();
-    blob_page(
-        state,
-        req,
-        caller,
-        RepoKind::Dataset,
-        owner,
-        name,
-        rev,
-        file,
-    )
-    .await
+    blob_page(state, req, caller, RepoKind::Dataset, path.into_inner()).await
 }
 
 /// A user's or organisation's page: their repos the viewer may see.
