@@ -12,7 +12,7 @@ pub struct RenderError {
     source: minijinja::Error,
 }
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 17] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -32,6 +32,7 @@ const TEMPLATES: [(&str, &str); 16] = [
     ("commits.html", include_str!("../templates/commits.html")),
     ("blob.html", include_str!("../templates/blob.html")),
     ("account.html", include_str!("../templates/account.html")),
+    ("new_org.html", include_str!("../templates/new_org.html")),
 ];
 
 /// 1234567 -> "1.2M".

@@ -138,6 +138,14 @@ def test_search_model_lineage_parent_diff_leaderboard(start_hub, browser):
     first = b.find_elements(By.CSS_SELECTOR, "table.board tbody tr")[0].text
     assert "+" in first, first
 
+    # A phone-sized window: the layout stacks and nothing overflows the page.
+    b.set_window_size(390, 844)
+    b.get(hub.url + "/ada/rechts-tiny")
+    overflow = b.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a phone screen"
+    b.save_screenshot(str(ARTIFACTS / "model-phone.png"))
+    b.set_window_size(1280, 1000)
+
     b.get(hub.url + "/leaderboards/grove-lab/grove-basics")
     assert "suite board" in text(b)
     b.get(hub.url + "/evals/jobs/1")
@@ -167,6 +175,19 @@ def test_sign_up_token_create_repo_fork_and_csrf(start_hub, browser):
     WebDriverWait(b, 30).until(lambda d: "You have no tokens yet" in text(d))
     with pytest.raises(Exception):
         HfApi(endpoint=hub.url, token=secret).whoami()
+
+    b.get(hub.url + "/organizations/new")
+    b.find_element(By.ID, "name").send_keys("eve-lab")
+    b.find_element(By.CSS_SELECTOR, "form.stack button").click()
+    until_url(b, "/eve-lab")
+    assert "organisation" in text(b) and "1 member" in text(b)
+    b.get(hub.url + "/new")
+    owner = b.find_element(By.ID, "owner")
+    owner.clear()
+    owner.send_keys("eve-lab")
+    b.find_element(By.ID, "name").send_keys("team-model")
+    b.find_element(By.CSS_SELECTOR, "form.stack button").click()
+    until_url(b, "/eve-lab/team-model")
 
     b.get(hub.url + "/new")
     b.find_element(By.ID, "name").send_keys("scratch")

@@ -628,3 +628,66 @@ pub async fn post_evaluate(
         Err(e) => error_page(&state, &req, &caller, e),
     }
 }
+
+pub async fn get_new_org(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> HttpResponse {
+    if let Err(redirect) = signed_in(&req, &caller) {
+        return *redirect;
+    }
+    render(
+        &state,
+        &req,
+        StatusCode::OK,
+        "new_org.html",
+        json!({}),
+        &caller,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NewOrgForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    fullname: String,
+}
+
+pub async fn post_new_org(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    form: web::Form<NewOrgForm>,
+) -> HttpResponse {
+    let principal = match signed_in(&req, &caller) {
+        Ok(p) => p,
+        Err(redirect) => return *redirect,
+    };
+    let form = form.into_inner();
+    if !csrf_ok(&req, &form.csrf) {
+        return forbidden(&state, &req, &caller);
+    }
+    let (name, fullname) = (form.name.clone(), form.fullname.clone());
+    let created = state
+        .db
+        .run(move |conn| {
+            let name = AccountName::parse(&name)?;
+            users::validate_fullname(&fullname)?;
+            crate::accounts::orgs::create_org(conn, &name, &fullname, &principal.user)
+        })
+        .await;
+    match created {
+        Ok(org) => see_other(&format!("/{}", org.name)),
+        Err(e) => render(
+            &state,
+            &req,
+            StatusCode::BAD_REQUEST,
+            "new_org.html",
+            json!({"error": e.to_string(), "name": form.name, "fullname": form.fullname}),
+            &caller,
+        ),
+    }
+}

@@ -238,6 +238,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(read().to(forms::get_new_repo))
                 .route(web::post().to(forms::post_new_repo)),
         )
+        .service(
+            page("/organizations/new")
+                .route(read().to(forms::get_new_org))
+                .route(web::post().to(forms::post_new_org)),
+        )
         .service(page("/{owner}/{name}/fork").route(web::post().to(forms::post_fork)))
         .service(page("/{owner}/{name}/diff").route(read().to(pages::get_diff_page)))
         .service(page("/{owner}/{name}/evaluate").route(web::post().to(forms::post_evaluate)))
