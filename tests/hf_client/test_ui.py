@@ -15,6 +15,7 @@ import pytest
 import requests
 from huggingface_hub import HfApi
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -62,13 +63,19 @@ def wait_demo(hub) -> None:
         time.sleep(1)
 
 
+def wait(driver) -> WebDriverWait:
+    # Mid-navigation the old page's elements go stale: keep polling instead of failing.
+    return WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException, WebDriverException))
+
+
 def until_url(driver, fragment: str) -> None:
     """Waits for a navigation (form submits and clicks return before the next page loads)."""
-    WebDriverWait(driver, 30).until(lambda d: fragment in d.current_url and d.execute_script("return document.readyState") == "complete")
+    wait(driver).until(lambda d: fragment in d.current_url and d.execute_script("return document.readyState") == "complete")
 
 
 def text(driver) -> str:
-    return driver.find_element(By.TAG_NAME, "body").text
+    """The visible text of the current page (read in one script call: no element to go stale)."""
+    return driver.execute_script("return document.body ? document.body.innerText : ''") or ""
 
 
 def test_search_model_lineage_parent_diff_leaderboard(start_hub, browser):
@@ -167,12 +174,12 @@ def test_sign_up_token_create_repo_fork_and_csrf(start_hub, browser):
 
     b.find_element(By.NAME, "name").send_keys("laptop")
     b.find_element(By.CSS_SELECTOR, "form.filters button").click()
-    secret = WebDriverWait(b, 30).until(lambda d: d.find_elements(By.ID, "new-token"))[0].text
+    secret = wait(b).until(lambda d: d.find_elements(By.ID, "new-token"))[0].text
     assert secret.startswith("grove_")
     shot(b, "tokens")
     assert HfApi(endpoint=hub.url, token=secret).whoami()["name"] == "eve"
     b.find_element(By.CSS_SELECTOR, "button.danger").click()
-    WebDriverWait(b, 30).until(lambda d: "You have no tokens yet" in text(d))
+    wait(b).until(lambda d: "You have no tokens yet" in text(d))
     with pytest.raises(Exception):
         HfApi(endpoint=hub.url, token=secret).whoami()
 
@@ -216,6 +223,6 @@ def test_sign_up_token_create_repo_fork_and_csrf(start_hub, browser):
     assert requests.get(f"{hub.url}/eve/forged", cookies={"grove_session": cookies["grove_session"]}, timeout=30).status_code == 404
 
     b.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
-    WebDriverWait(b, 30).until(lambda d: "Log in" in text(d))
+    wait(b).until(lambda d: "Log in" in text(d))
     b.get(hub.url + "/settings/tokens")
     until_url(b, "/login")

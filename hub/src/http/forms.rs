@@ -113,6 +113,21 @@ fn signed_in(req: &HttpRequest, caller: &Caller) -> Result<Principal, Box<HttpRe
     }
 }
 
+/// The signed-in user of a form post with a good CSRF token; otherwise the answer to send (a
+/// redirect to the login page, or 403).
+fn form_user(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    csrf: &str,
+) -> Result<Principal, Box<HttpResponse>> {
+    let principal = signed_in(req, caller)?;
+    if !csrf_ok(req, csrf) {
+        return Err(Box::new(forbidden(state, req, caller)));
+    }
+    Ok(principal)
+}
+
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -371,14 +386,11 @@ pub async fn post_token(
     caller: Caller,
     form: web::Form<TokenForm>,
 ) -> HttpResponse {
-    let principal = match signed_in(&req, &caller) {
-        Ok(p) => p,
-        Err(redirect) => return *redirect,
-    };
     let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf) {
-        return forbidden(&state, &req, &caller);
-    }
+    let principal = match form_user(&state, &req, &caller, &form.csrf) {
+        Ok(p) => p,
+        Err(answer) => return *answer,
+    };
     // Minting needs the session's full rights, as the API requires.
     if !matches!(principal.credential, Credential::Session { .. }) {
         return error_page(
@@ -429,13 +441,10 @@ pub async fn post_token_delete(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let principal = match signed_in(&req, &caller) {
+    let principal = match form_user(&state, &req, &caller, &form.csrf) {
         Ok(p) => p,
-        Err(redirect) => return *redirect,
+        Err(answer) => return *answer,
     };
-    if !csrf_ok(&req, &form.csrf) {
-        return forbidden(&state, &req, &caller);
-    }
     let Ok(id) = path.into_inner().parse::<i64>() else {
         return error_page(
             &state,
@@ -490,14 +499,11 @@ pub async fn post_new_repo(
     caller: Caller,
     form: web::Form<NewRepoForm>,
 ) -> HttpResponse {
-    let principal = match signed_in(&req, &caller) {
-        Ok(p) => p,
-        Err(redirect) => return *redirect,
-    };
     let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf) {
-        return forbidden(&state, &req, &caller);
-    }
+    let principal = match form_user(&state, &req, &caller, &form.csrf) {
+        Ok(p) => p,
+        Err(answer) => return *answer,
+    };
     let git = state.git.clone();
     let private = form.private.is_some();
     let (owner, name, kind) = (form.owner.clone(), form.name.clone(), form.kind.clone());
@@ -539,14 +545,11 @@ pub async fn post_fork(
     path: web::Path<(String, String)>,
     form: web::Form<ForkForm>,
 ) -> HttpResponse {
-    let principal = match signed_in(&req, &caller) {
-        Ok(p) => p,
-        Err(redirect) => return *redirect,
-    };
     let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf) {
-        return forbidden(&state, &req, &caller);
-    }
+    let principal = match form_user(&state, &req, &caller, &form.csrf) {
+        Ok(p) => p,
+        Err(answer) => return *answer,
+    };
     let (owner, name) = path.into_inner();
     let source = match super::repo_lookup::load_repo(
         &state,
@@ -606,12 +609,9 @@ pub async fn post_evaluate(
     path: web::Path<(String, String)>,
     form: web::Form<EvaluateForm>,
 ) -> HttpResponse {
-    if let Err(redirect) = signed_in(&req, &caller) {
-        return *redirect;
-    }
     let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf) {
-        return forbidden(&state, &req, &caller);
+    if let Err(answer) = form_user(&state, &req, &caller, &form.csrf) {
+        return *answer;
     }
     let (owner, name) = path.into_inner();
     let submitted = super::handlers::eval_handlers::submit(
@@ -662,14 +662,11 @@ pub async fn post_new_org(
     caller: Caller,
     form: web::Form<NewOrgForm>,
 ) -> HttpResponse {
-    let principal = match signed_in(&req, &caller) {
-        Ok(p) => p,
-        Err(redirect) => return *redirect,
-    };
     let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf) {
-        return forbidden(&state, &req, &caller);
-    }
+    let principal = match form_user(&state, &req, &caller, &form.csrf) {
+        Ok(p) => p,
+        Err(answer) => return *answer,
+    };
     let (name, fullname) = (form.name.clone(), form.fullname.clone());
     let created = state
         .db
