@@ -83,6 +83,14 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// Xet content (a xorb, a shard, a hash) that is malformed or does not verify.
+    #[error("{0}")]
+    InvalidXet(String),
+
+    /// Stored data that should be well-formed is not (a server-side fault).
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+
     /// The backing object store failed.
     #[error("object store error: {0}")]
     Backend(#[from] object_store::Error),
@@ -104,6 +112,7 @@ impl StoreError {
                 | StoreError::SizeMismatch { .. }
                 | StoreError::TooLarge { .. }
                 | StoreError::Body(_)
+                | StoreError::InvalidXet(_)
         )
     }
 

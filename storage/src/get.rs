@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use object_store::{GetOptions, GetResultPayload, ObjectStore};
+use object_store::{GetOptions, GetResultPayload, ObjectStore, ObjectStoreExt};
 
 use crate::error::StoreError;
 use crate::keys;
@@ -48,18 +48,49 @@ impl fmt::Debug for BlobRead {
 impl BlobStore {
     /// Opens a published blob for reading, whole or one range (HTTP semantics, see
     /// [`ByteRange::resolve`]). A missing blob is [`StoreError::NotFound`].
+    ///
+    /// Content uploaded through Xet has no blob of its own: once verified it is read back from
+    /// its xorbs (see the `xet` module), so every reader of sha256-addressed content (downloads,
+    /// the LFS API, the lineage scanner, eval workers) gets it whichever way it came in.
     pub async fn get(&self, oid: &Oid, range: Option<ByteRange>) -> Result<BlobRead, StoreError> {
-        let key = keys::blob_key(oid);
+        match self.get_key(&keys::blob_key(oid), range).await {
+            Err(StoreError::NotFound) => {}
+            other => return other,
+        }
+        let Some(manifest) = self.xet_file_by_sha256(oid).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let total_size = manifest.size;
+        let range = match range {
+            Some(range) => range.resolve(total_size)?,
+            None => 0..total_size,
+        };
+        Ok(BlobRead {
+            total_size,
+            range: range.clone(),
+            stream: self.xet_read(std::sync::Arc::new(manifest), range),
+        })
+    }
+
+    /// Opens any object for reading, whole or one range.
+    pub(crate) async fn get_key(
+        &self,
+        key: &object_store::path::Path,
+        range: Option<ByteRange>,
+    ) -> Result<BlobRead, StoreError> {
         let options = match range {
             None => GetOptions::default(),
             Some(range) => {
-                let size = self.size(oid).await?.ok_or(StoreError::NotFound)?;
+                let size = match self.inner.head(key).await {
+                    Ok(meta) => meta.size,
+                    Err(e) => return Err(StoreError::from_read(e)),
+                };
                 GetOptions::new().with_range(Some(range.resolve(size)?))
             }
         };
         let result = self
             .inner
-            .get_opts(&key, options)
+            .get_opts(key, options)
             .await
             .map_err(StoreError::from_read)?;
         let total_size = result.meta.size;

@@ -39,6 +39,35 @@ pub fn new_staging_key() -> Path {
     staging_key(Uuid::now_v7())
 }
 
+/// Prefix of everything the Xet protocol stores (see `xet/mod.rs` for the layout).
+pub const XET_PREFIX: &str = "xet";
+
+/// The key of a stored xorb's chunk area: `xet/xorbs/<hash>`.
+pub fn xorb_key(hash: &crate::xet::XetHash) -> Path {
+    Path::from(format!("{XET_PREFIX}/xorbs/{}", hash.hex()))
+}
+
+/// The key of a stored xorb's chunk index: `xet/xorb-index/<hash>`.
+pub fn xorb_index_key(hash: &crate::xet::XetHash) -> Path {
+    Path::from(format!("{XET_PREFIX}/xorb-index/{}", hash.hex()))
+}
+
+/// The key of a verified Xet file's manifest: `xet/files/<file hash>`.
+pub fn xet_file_key(hash: &crate::xet::XetHash) -> Path {
+    Path::from(format!("{XET_PREFIX}/files/{}", hash.hex()))
+}
+
+/// The key naming the verified Xet file with a sha256: `xet/sha256/ab/cd/<sha256>`.
+pub fn xet_sha256_key(oid: &Oid) -> Path {
+    let hex = oid.as_hex();
+    Path::from(format!("{XET_PREFIX}/sha256/{}/{}/{hex}", &hex[0..2], &hex[2..4]))
+}
+
+/// The key naming the xorb that holds a chunk: `xet/dedup/<chunk hash>`.
+pub fn xet_dedup_key(hash: &crate::xet::XetHash) -> Path {
+    Path::from(format!("{XET_PREFIX}/dedup/{}", hash.hex()))
+}
+
 /// The prefix the reachability probe lists.
 pub fn probe_prefix() -> Path {
     Path::from(format!("{PROBE_PREFIX}/readyz"))

@@ -14,6 +14,7 @@ mod range;
 mod staged;
 mod store;
 mod upload;
+pub mod xet;
 
 pub use error::StoreError;
 pub use expect::{Expect, PutOutcome};

@@ -36,20 +36,28 @@ impl BlobStore {
         oid: &Oid,
         payload: PutPayload,
     ) -> Result<bool, StoreError> {
-        let key = keys::blob_key(oid);
+        self.put_if_absent(&keys::blob_key(oid), payload).await
+    }
+
+    /// Writes a content-addressed object unless it exists. Returns whether this call created it.
+    pub(crate) async fn put_if_absent(
+        &self,
+        key: &Path,
+        payload: PutPayload,
+    ) -> Result<bool, StoreError> {
         match self
             .inner
-            .put_opts(&key, payload.clone(), PutMode::Create.into())
+            .put_opts(key, payload.clone(), PutMode::Create.into())
             .await
         {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             Err(e) if unsupported(&e) => {
-                if self.key_exists(&key).await? {
+                if self.key_exists(key).await? {
                     return Ok(false);
                 }
                 self.inner
-                    .put(&key, payload)
+                    .put(key, payload)
                     .await
                     .map_err(StoreError::Backend)?;
                 Ok(true)

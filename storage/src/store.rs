@@ -83,11 +83,14 @@ impl BlobStore {
         Ok(self.size(oid).await?.is_some())
     }
 
-    /// The size of a published blob, or `None` when it is absent.
+    /// The size of a published blob, or `None` when it is absent. Content verified through Xet
+    /// counts as published (see [`BlobStore::get`]).
     pub async fn size(&self, oid: &Oid) -> Result<Option<u64>, StoreError> {
         match self.inner.head(&keys::blob_key(oid)).await {
             Ok(meta) => Ok(Some(meta.size)),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(object_store::Error::NotFound { .. }) => {
+                Ok(self.xet_file_by_sha256(oid).await?.map(|m| m.size))
+            }
             Err(e) => Err(StoreError::Backend(e)),
         }
     }

@@ -1,0 +1,234 @@
+//! The blob store's Xet operations: accept xorbs, register verified files, look them up.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::ObjectStoreExt;
+use sha2::{Digest, Sha256};
+use xet_core_structures::merklehash::file_hash;
+use xet_core_structures::metadata_shard::chunk_verification::range_hash_from_chunks;
+use xet_core_structures::metadata_shard::constants::hash_is_global_dedup_eligible;
+
+use super::hash::{XetHash, parse_xet_hash};
+use super::manifest::{FileManifest, Term};
+use super::shard::ShardFile;
+use super::xorb::XorbIndex;
+use crate::error::StoreError;
+use crate::get::BlobRead;
+use crate::keys;
+use crate::oid::Oid;
+use crate::range::ByteRange;
+use crate::store::BlobStore;
+use crate::upload::join_error;
+
+impl BlobStore {
+    /// Validates and stores a xorb uploaded under `hash`. Returns whether this call stored it
+    /// (`false`: Grove already had it). Nothing is stored for a xorb that fails validation.
+    pub async fn xet_put_xorb(&self, hash: &XetHash, body: Bytes) -> Result<bool, StoreError> {
+        if self.xet_xorb_index(hash).await?.is_some() {
+            return Ok(false);
+        }
+        let expected = *hash;
+        let checked = body.clone();
+        let index = tokio::task::spawn_blocking(move || XorbIndex::validate(&expected, &checked))
+            .await
+            .map_err(join_error)??;
+        let chunk_area = body.slice(..index.stored_len as usize);
+        self.put_if_absent(&keys::xorb_key(hash), chunk_area.into())
+            .await?;
+        // Chunks the client may ask about later point at this xorb. Written before the index, so
+        // that whenever the index exists these entries do too.
+        for chunk in index
+            .chunks
+            .iter()
+            .filter(|c| hash_is_global_dedup_eligible(&c.hash))
+        {
+            self.put_if_absent(&keys::xet_dedup_key(&chunk.hash), hash.hex().into_bytes().into())
+                .await?;
+        }
+        let created = self
+            .put_if_absent(&keys::xorb_index_key(hash), index.encode().into())
+            .await?;
+        tracing::debug!(xorb = %hash.hex(), chunks = index.chunks.len(), created, "xorb stored");
+        Ok(created)
+    }
+
+    /// The index of a stored xorb, or `None` when Grove does not have it.
+    pub async fn xet_xorb_index(&self, hash: &XetHash) -> Result<Option<XorbIndex>, StoreError> {
+        match self.read_small(&keys::xorb_index_key(hash)).await? {
+            Some(bytes) => Ok(Some(XorbIndex::decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Bytes of a stored xorb's chunk area, whole or one range.
+    pub async fn xet_xorb_bytes(
+        &self,
+        hash: &XetHash,
+        range: Option<ByteRange>,
+    ) -> Result<BlobRead, StoreError> {
+        self.get_key(&keys::xorb_key(hash), range).await
+    }
+
+    /// The xorb holding `chunk`, when a stored xorb has it among its dedup-eligible chunks or a
+    /// verified file starts with it.
+    pub async fn xet_dedup_lookup(&self, chunk: &XetHash) -> Result<Option<XorbIndex>, StoreError> {
+        let Some(bytes) = self.read_small(&keys::xet_dedup_key(chunk)).await? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        self.xet_xorb_index(&parse_xet_hash(&text)?).await
+    }
+
+    /// A verified file by its Xet hash.
+    pub async fn xet_file(&self, hash: &XetHash) -> Result<Option<FileManifest>, StoreError> {
+        match self.read_small(&keys::xet_file_key(hash)).await? {
+            Some(bytes) => Ok(Some(FileManifest::decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A verified Xet file with this sha256.
+    pub async fn xet_file_by_sha256(&self, oid: &Oid) -> Result<Option<FileManifest>, StoreError> {
+        let Some(bytes) = self.read_small(&keys::xet_sha256_key(oid)).await? else {
+            return Ok(None);
+        };
+        let hash = parse_xet_hash(String::from_utf8_lossy(&bytes).trim())?;
+        self.xet_file(&hash).await
+    }
+
+    /// Checks a file an uploaded shard describes and makes it visible under its sha256.
+    ///
+    /// Every term must lie inside a stored xorb with the unpacked length the shard states and,
+    /// when the shard carries one, the right verification hash; the chunk hashes must aggregate
+    /// to the file hash; and the bytes rebuilt from the xorbs must hash to the claimed sha256.
+    /// Only then are the manifest and the sha256 pointer written (the pointer last: it is what
+    /// makes the content downloadable as an LFS object). A file hash registered before is
+    /// answered from its manifest without rebuilding it.
+    pub async fn xet_register_file(&self, file: &ShardFile) -> Result<FileManifest, StoreError> {
+        let name = file.file_hash.hex();
+        let bad = |why: String| StoreError::InvalidXet(format!("file {name}: {why}"));
+        if let Some(known) = self.xet_file(&file.file_hash).await? {
+            if known.sha256 != file.sha256.as_hex() {
+                return Err(bad(format!(
+                    "its content has sha256 {}, not {}",
+                    known.sha256, file.sha256
+                )));
+            }
+            self.point_sha256(&known).await?;
+            return Ok(known);
+        }
+        let mut indexes: HashMap<XetHash, Arc<XorbIndex>> = HashMap::new();
+        let mut leaves = Vec::new();
+        let mut terms = Vec::with_capacity(file.terms.len());
+        let mut size = 0u64;
+        for (i, term) in file.terms.iter().enumerate() {
+            let index = match indexes.get(&term.xorb) {
+                Some(index) => Arc::clone(index),
+                None => {
+                    let index = self.xet_xorb_index(&term.xorb).await?.ok_or_else(|| {
+                        bad(format!("term {i} names xorb {}, which was never uploaded", term.xorb.hex()))
+                    })?;
+                    let index = Arc::new(index);
+                    indexes.insert(term.xorb, Arc::clone(&index));
+                    index
+                }
+            };
+            if term.start >= term.end || term.end as usize > index.chunks.len() {
+                return Err(bad(format!(
+                    "term {i} asks for chunks {}..{} of a xorb with {}",
+                    term.start,
+                    term.end,
+                    index.chunks.len()
+                )));
+            }
+            let unpacked = index.unpacked_len(term.start, term.end);
+            if unpacked != u64::from(term.unpacked) {
+                return Err(bad(format!(
+                    "term {i} claims {} unpacked bytes; those chunks hold {unpacked}",
+                    term.unpacked
+                )));
+            }
+            let chunks = &index.chunks[term.start as usize..term.end as usize];
+            if let Some(claimed) = term.verification {
+                let hashes: Vec<XetHash> = chunks.iter().map(|c| c.hash).collect();
+                if range_hash_from_chunks(&hashes) != claimed {
+                    return Err(bad(format!("term {i} has a wrong verification hash")));
+                }
+            }
+            leaves.extend(chunks.iter().map(|c| (c.hash, u64::from(c.unpacked_len))));
+            terms.push(Term {
+                xorb: term.xorb.hex(),
+                start: term.start,
+                end: term.end,
+                unpacked: term.unpacked,
+            });
+            size += unpacked;
+        }
+        let computed = file_hash(&leaves);
+        if computed != file.file_hash {
+            return Err(bad(format!("its chunks hash to file {}", computed.hex())));
+        }
+        let manifest = FileManifest {
+            file_hash: name.clone(),
+            sha256: file.sha256.as_hex().to_string(),
+            size,
+            terms,
+        };
+        let actual = self.xet_sha256(Arc::new(manifest.clone())).await?;
+        if actual != file.sha256 {
+            return Err(bad(format!(
+                "its content hashes to sha256 {actual}, not the claimed {}",
+                file.sha256
+            )));
+        }
+        self.put_if_absent(&keys::xet_file_key(&file.file_hash), manifest.encode().into())
+            .await?;
+        if let Some(first) = leaves.first() {
+            let xorb = &manifest.terms[0].xorb;
+            self.put_if_absent(&keys::xet_dedup_key(&first.0), xorb.clone().into_bytes().into())
+                .await?;
+        }
+        self.point_sha256(&manifest).await?;
+        tracing::info!(file = %name, sha256 = %manifest.sha256, size, "Xet file verified");
+        Ok(manifest)
+    }
+
+    /// Records that `manifest`'s sha256 can be read through Xet.
+    async fn point_sha256(&self, manifest: &FileManifest) -> Result<(), StoreError> {
+        let oid = Oid::parse(&manifest.sha256)?;
+        self.put_if_absent(
+            &keys::xet_sha256_key(&oid),
+            manifest.file_hash.clone().into_bytes().into(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Rebuilds a file and hashes it, on the blocking pool piece by piece.
+    async fn xet_sha256(&self, manifest: Arc<FileManifest>) -> Result<Oid, StoreError> {
+        let size = manifest.size;
+        let mut stream = self.xet_read(manifest, 0..size);
+        let mut hasher = Sha256::new();
+        while let Some(piece) = stream.try_next().await? {
+            hasher = tokio::task::spawn_blocking(move || {
+                hasher.update(&piece);
+                hasher
+            })
+            .await
+            .map_err(join_error)?;
+        }
+        Ok(Oid::from_digest(hasher.finalize().into()))
+    }
+
+    /// A small object's bytes, or `None` when it is absent.
+    async fn read_small(&self, key: &object_store::path::Path) -> Result<Option<Bytes>, StoreError> {
+        match self.inner.get(key).await {
+            Ok(result) => Ok(Some(result.bytes().await.map_err(StoreError::Backend)?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(StoreError::Backend(e)),
+        }
+    }
+}
