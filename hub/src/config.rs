@@ -49,10 +49,10 @@ pub struct ServeArgs {
     #[arg(long, env = "GROVE_DISABLE_SIGNUP")]
     pub disable_signup: bool,
 
-    /// What preupload answers for large or binary files: `regular` (content inline in the
-    /// commit; works with every client) or `lfs` (the LFS batch API; for clients with Xet
-    /// disabled and for git-lfs).
-    #[arg(long, env = "GROVE_UPLOAD_MODE", value_enum, default_value_t = UploadMode::Regular)]
+    /// What preupload answers for large or binary files: `lfs` (the default: the stock client
+    /// then uploads through Xet, or through the LFS batch API when Xet is disabled, as git-lfs
+    /// does) or `regular` (content inline in the commit; for clients that speak neither).
+    #[arg(long, env = "GROVE_UPLOAD_MODE", value_enum, default_value_t = UploadMode::Lfs)]
     pub upload_mode: UploadMode,
 
     /// How long an eval worker's claim on a job lasts without a heartbeat, in seconds. A worker

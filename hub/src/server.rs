@@ -37,6 +37,7 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
     let secret = crate::accounts::sessions::read_or_create_secret(&args.data.data_dir)?;
     let sessions = SessionKeys::from_secret(secret.as_bytes())?;
     let url_signer = UrlSigner::from_secret(secret.as_bytes())?;
+    let xet_tokens = crate::repos::xet_tokens::XetTokens::from_secret(secret.as_bytes())?;
     let git = GitStore::new(args.data.data_dir.join("repos"));
     let spool_dir = args.data.data_dir.join("spool");
     std::fs::create_dir_all(&spool_dir)
@@ -52,6 +53,8 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
         upload_mode: args.upload_mode,
         sessions: Arc::new(sessions),
         url_signer: Arc::new(url_signer),
+        xet_tokens: Arc::new(xet_tokens),
+        xet_instance: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
         metrics: Arc::new(Metrics::new()?),
         public_url,
         signup_enabled: !args.disable_signup,

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use super::handlers::{
     account_handlers, commit_handlers, download_handlers, eval_handlers, eval_worker_handlers,
     info_handlers, lfs_handlers, lineage_handlers, list_handlers, ops, org_handlers, repo_handlers,
-    token_handlers, tree_handlers,
+    token_handlers, tree_handlers, xet_handlers,
 };
 
 #[derive(OpenApi)]
@@ -53,6 +53,8 @@ use super::handlers::{
         tree_handlers::list_tree,
         tree_handlers::list_tree_folder,
         tree_handlers::get_paths_info,
+        xet_handlers::get_xet_read_token,
+        xet_handlers::get_xet_write_token,
         tree_handlers::list_refs,
         tree_handlers::list_commits,
         tree_handlers::create_branch,

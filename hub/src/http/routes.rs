@@ -3,10 +3,11 @@
 use actix_web::web;
 
 use super::handlers::{
-    account_handlers as accounts, commit_handlers as commits, download_handlers as downloads,
+    account_handlers as accounts, cas_handlers as cas, commit_handlers as commits, download_handlers as downloads,
     eval_handlers as evals, eval_worker_handlers as eval_workers, info_handlers as info,
     lfs_handlers as lfs, lineage_handlers as lineage, list_handlers as lists, ops,
     org_handlers as orgs, repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
+    xet_handlers as xet,
 };
 use super::{errors, forms, pages};
 
@@ -141,6 +142,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::put().to(repos::update_repo_settings)),
         )
         .service(
+            resource("/api/{kind}/{owner}/{name}/xet-read-token/{rev}")
+                .route(web::get().to(xet::get_xet_read_token)),
+        )
+        .service(
+            resource("/api/{kind}/{owner}/{name}/xet-write-token/{rev}")
+                .route(web::get().to(xet::get_xet_write_token)),
+        )
+        .service(
             resource("/api/{kind}/{owner}/{name}/preupload/{rev}")
                 .route(web::post().to(commits::create_preupload)),
         )
@@ -175,6 +184,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(trees::create_tag))
                 .route(web::delete().to(trees::delete_tag)),
         )
+        // The Xet CAS service (see cas_handlers.rs); `{instance}` names this server process.
+        .service(
+            resource("/xet/{instance}/v1/xorb-grants/{prefix}/{hash}")
+                .route(web::post().to(cas::not_offered)),
+        )
+        .service(
+            resource("/xet/{instance}/v1/xorbs/{prefix}/{hash}")
+                .route(web::post().to(cas::post_xorb)),
+        )
+        .service(
+            resource("/xet/{instance}/v1/chunks/{prefix}/{hash}")
+                .route(web::get().to(cas::get_dedup_chunk)),
+        )
+        .service(resource("/xet/{instance}/v2/shards").route(web::post().to(cas::not_offered)))
+        .service(resource("/xet/{instance}/v1/shards").route(web::post().to(cas::post_shard)))
+        .service(
+            resource("/xet/{instance}/v2/reconstructions/{file}")
+                .route(web::get().to(cas::not_offered)),
+        )
+        .service(
+            resource("/xet/{instance}/v1/reconstructions/{file}")
+                .route(web::get().to(cas::get_reconstruction)),
+        )
+        .service(
+            resource("/xet/{instance}/v1/fetch/{xorb}").route(web::get().to(cas::get_xorb_bytes)),
+        )
+        .service(resource("/v1/telemetry").route(web::post().to(cas::post_telemetry)))
         // Git LFS: the batch API under `{repo}.git/`, and the self-authorising upload URLs.
         .service(
             resource("/datasets/{owner}/{name:[^/]+\\.git}/info/lfs/objects/batch")

@@ -19,6 +19,11 @@ pub struct AppState {
     pub upload_mode: crate::config::UploadMode,
     pub sessions: Arc<SessionKeys>,
     pub url_signer: Arc<crate::repos::upload_grants::UrlSigner>,
+    pub xet_tokens: Arc<crate::repos::xet_tokens::XetTokens>,
+    /// A random name for this server process in the CAS address. The client keys its local
+    /// deduplication cache by that address; a fresh name per process means a cache from another
+    /// server (a test hub on a reused port, a wiped data dir) is never trusted here.
+    pub xet_instance: String,
     pub metrics: Arc<Metrics>,
     /// Base URL put in links the server returns, without a trailing slash.
     pub public_url: String,
@@ -53,6 +58,11 @@ impl AppState {
         tokio::task::spawn_blocking(f).await.map_err(|e| {
             crate::error::ApiError::internal(anyhow::anyhow!("blocking task failed: {e}"))
         })?
+    }
+
+    /// Where the Xet CAS service lives (`casUrl` in token answers).
+    pub fn xet_cas_url(&self) -> String {
+        format!("{}/xet/{}", self.public_url, self.xet_instance)
     }
 
     /// The URL of a repo's page, as the stock client parses it back (`{E}/{prefix}{owner}/{name}`).

@@ -14,6 +14,7 @@ pub mod ndjson;
 pub mod service;
 pub mod spool;
 pub mod upload_grants;
+pub mod xet_tokens;
 
 pub use access::RepoAction;
 pub use kind::RepoKind;

@@ -1,4 +1,4 @@
-//! Self-authorising upload URLs for the LFS batch API.
+//! Self-authorising URLs: uploads through the LFS batch API, and Xet xorb downloads.
 //!
 //! The stock client sends no `Authorization` header on LFS PUTs and completion calls, so each URL
 //! carries a signed grant: an HS256 JWT bound to the object id, its size, what the URL may do (a
@@ -23,6 +23,9 @@ pub enum Purpose {
     Part,
     /// `POST` completing a multipart upload.
     Complete,
+    /// `GET` of byte ranges of a Xet xorb (the `oid` is the xorb's hash), handed out in
+    /// reconstruction answers: the client fetches those URLs without credentials.
+    XorbRead,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -90,6 +90,7 @@ pub async fn serve_file(
 ) -> ApiResult<HttpResponse> {
     let git = state.git.clone();
     let repo_id = repo.repo.id;
+    let (kind, repo_name) = (repo.repo.kind(), repo.id());
     let (commit, etag, content) = state
         .blocking(move || {
             let git_repo = files::open(&git, &repo)?;
@@ -139,6 +140,15 @@ pub async fn serve_file(
         None => HttpResponse::Ok(),
     };
     headers(&mut res, commit.as_ref(), &etag, size);
+    // Content Grove holds through Xet is offered to Xet-capable clients too.
+    if let Content::Blob { oid, .. } = &content
+        && let Some(hash) = super::xet_handlers::xet_hash_of(state, oid).await?
+    {
+        res.insert_header(("X-Xet-Hash", hash)).insert_header((
+            header::LINK,
+            super::xet_handlers::xet_auth_link(state, kind, &repo_name, commit.as_ref()),
+        ));
+    }
     if let Some(span) = &span {
         res.insert_header((
             header::CONTENT_RANGE,

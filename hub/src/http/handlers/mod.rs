@@ -1,6 +1,7 @@
 //! Request handlers, one file per resource, named `verb_resource`.
 
 pub mod account_handlers;
+pub mod cas_handlers;
 pub mod commit_handlers;
 pub mod download_handlers;
 pub mod eval_handlers;
@@ -14,3 +15,4 @@ pub mod org_handlers;
 pub mod repo_handlers;
 pub mod token_handlers;
 pub mod tree_handlers;
+pub mod xet_handlers;

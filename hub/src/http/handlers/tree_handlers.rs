@@ -103,7 +103,7 @@ async fn tree(
         },
     )?;
     let git = state.git.clone();
-    let (items, more) = state
+    let (mut items, more) = state
         .blocking(move || {
             let git_repo = files::open(&git, &repo)?;
             let commit = files::resolve(&git_repo, &rev)?;
@@ -130,6 +130,7 @@ async fn tree(
             Ok((items, more))
         })
         .await?;
+    super::xet_handlers::add_xet_hashes(&state, &mut items).await?;
     let mut res = HttpResponse::Ok();
     if more {
         res.insert_header((
@@ -206,7 +207,7 @@ pub async fn get_paths_info(
         )));
     }
     let git = state.git.clone();
-    let items = state
+    let mut items = state
         .blocking(move || {
             let git_repo = files::open(&git, &repo)?;
             let commit = files::resolve(&git_repo, &rev)?;
@@ -223,6 +224,7 @@ pub async fn get_paths_info(
             entries_json(&git_repo, &commit, &found, expand)
         })
         .await?;
+    super::xet_handlers::add_xet_hashes(&state, &mut items).await?;
     Ok(HttpResponse::Ok().json(items))
 }
 

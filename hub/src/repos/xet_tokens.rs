@@ -1,0 +1,88 @@
+//! Xet access tokens: what the CAS routes accept instead of a Hub credential.
+//!
+//! The stock client asks the hub for a token (`xet-read-token` / `xet-write-token`) and then
+//! talks to the CAS with it alone; the Hub credential is never sent to the CAS. A token is an
+//! HS256 JWT naming the repo it was issued for and whether it may upload, with a short expiry
+//! (the client refreshes it through the same endpoint). Its audience differs from sessions' and
+//! upload URLs', so no kind of token passes for another.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+
+const AUDIENCE: &str = "grove-xet";
+/// How long a token lasts; the client refreshes it a minute before it runs out.
+pub const TOKEN_SECONDS: i64 = 3600;
+
+/// What a Xet token grants.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct XetClaims {
+    pub aud: String,
+    pub exp: i64,
+    /// The repo's database id.
+    pub repo: i64,
+    /// Whether the token may upload xorbs and shards.
+    pub write: bool,
+}
+
+pub struct XetTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl XetTokens {
+    pub fn from_secret(secret: &[u8]) -> anyhow::Result<Self> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "aud"]);
+        validation.leeway = 0;
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret)?,
+            decoding: DecodingKey::from_secret(secret)?,
+            validation,
+        })
+    }
+
+    /// A token for `repo`, and its expiry (unix seconds).
+    pub fn issue(&self, repo: i64, write: bool) -> ApiResult<(String, i64)> {
+        let exp = chrono::Utc::now().timestamp() + TOKEN_SECONDS;
+        let claims = XetClaims {
+            aud: AUDIENCE.into(),
+            exp,
+            repo,
+            write,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot sign a Xet token: {e}")))?;
+        Ok((token, exp))
+    }
+
+    /// The claims of a genuine, unexpired token; otherwise 401.
+    pub fn verify(&self, token: &str) -> ApiResult<XetClaims> {
+        jsonwebtoken::decode::<XetClaims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| {
+                ApiError::Unauthorized(
+                    "invalid or expired Xet token: ask the hub for a new one".into(),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_repo_and_scope_and_need_the_key() {
+        let tokens = XetTokens::from_secret(b"0123456789abcdef0123456789abcdef").unwrap();
+        let (token, exp) = tokens.issue(42, true).unwrap();
+        let claims = tokens.verify(&token).unwrap();
+        assert_eq!((claims.repo, claims.write, claims.exp), (42, true, exp));
+        let other = XetTokens::from_secret(b"fedcba9876543210fedcba9876543210").unwrap();
+        assert!(other.verify(&token).is_err());
+        assert!(tokens.verify("not-a-token").is_err());
+    }
+}
