@@ -22,6 +22,9 @@ pub struct Metrics {
     duration: HistogramVec,
     bytes_in: IntCounter,
     bytes_out: IntCounter,
+    /// Xorb bytes uploaded to the CAS, and the part of them that was new to Grove.
+    pub xet_received: IntCounter,
+    pub xet_stored: IntCounter,
 }
 
 impl Metrics {
@@ -51,6 +54,16 @@ impl Metrics {
             "grove_http_response_bytes_total",
             "Response body bytes written",
         )?;
+        let xet_received = IntCounter::new(
+            "grove_xet_xorb_bytes_received_total",
+            "Xorb bytes uploaded through Xet",
+        )?;
+        let xet_stored = IntCounter::new(
+            "grove_xet_xorb_bytes_stored_total",
+            "Xorb bytes uploaded through Xet that Grove did not have yet",
+        )?;
+        registry.register(Box::new(xet_received.clone()))?;
+        registry.register(Box::new(xet_stored.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(bytes_in.clone()))?;
@@ -61,6 +74,8 @@ impl Metrics {
             duration,
             bytes_in,
             bytes_out,
+            xet_received,
+            xet_stored,
         })
     }
 

@@ -68,6 +68,7 @@ use super::handlers::{
         lfs_handlers::verify_model_lfs_object,
         lfs_handlers::verify_dataset_lfs_object,
         lfs_handlers::put_lfs_object,
+        lfs_handlers::get_lfs_object,
         lfs_handlers::put_lfs_part,
         lfs_handlers::complete_lfs_multipart,
         eval_handlers::create_job,

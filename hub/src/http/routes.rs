@@ -228,7 +228,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/{owner}/{name:[^/]+\\.git}/info/lfs/objects/verify")
                 .route(web::post().to(lfs::verify_model_lfs_object)),
         )
-        .service(resource("/lfs/objects/{oid}/{size}").route(web::put().to(lfs::put_lfs_object)))
+        .service(
+            resource("/lfs/objects/{oid}/{size}")
+                .route(web::put().to(lfs::put_lfs_object))
+                .route(web::get().to(lfs::get_lfs_object)),
+        )
         .service(
             resource("/lfs/multipart/{upload_id}/complete")
                 .route(web::post().to(lfs::complete_lfs_multipart)),

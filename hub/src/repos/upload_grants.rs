@@ -23,6 +23,8 @@ pub enum Purpose {
     Part,
     /// `POST` completing a multipart upload.
     Complete,
+    /// `GET` of an LFS object, handed out by a download batch.
+    Get,
     /// `GET` of byte ranges of a Xet xorb (the `oid` is the xorb's hash), handed out in
     /// reconstruction answers: the client fetches those URLs without credentials.
     XorbRead,

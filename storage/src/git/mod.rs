@@ -11,6 +11,7 @@ mod key;
 mod lfs;
 mod locks;
 mod path;
+mod reachable;
 mod repo;
 mod revs;
 mod store;

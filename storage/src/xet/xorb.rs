@@ -16,8 +16,11 @@ use xet_core_structures::xorb_object::{XORB_CHUNK_HEADER_LENGTH, parse_chunk_hea
 use super::hash::XetHash;
 use crate::error::StoreError;
 
-/// The largest xorb accepted (the protocol's limit).
-pub const MAX_XORB_BYTES: usize = 64 * 1024 * 1024;
+/// The most chunk content a xorb holds (the protocol's limit, counted unpacked).
+pub const MAX_XORB_CONTENT: u64 = 64 * 1024 * 1024;
+/// The largest serialized xorb accepted: its content plus an 8-byte header per chunk (a chunk
+/// that does not compress is stored as is) and room for the optional footer.
+pub const MAX_XORB_BYTES: usize = 65 * 1024 * 1024;
 /// A chunk's unpacked length never exceeds this (the client's maximum chunk is 128 KiB; the
 /// bound keeps a hostile chunk from decompressing into a huge buffer).
 const MAX_CHUNK_UNPACKED: u32 = 1024 * 1024;
@@ -101,6 +104,12 @@ impl XorbIndex {
         }
         if chunks.is_empty() {
             return Err(bad("it holds no chunks".into()));
+        }
+        let content: u64 = chunks.iter().map(|c| u64::from(c.unpacked_len)).sum();
+        if content > MAX_XORB_CONTENT {
+            return Err(bad(format!(
+                "it holds {content} bytes of content; the limit is {MAX_XORB_CONTENT}"
+            )));
         }
         let leaves: Vec<(XetHash, u64)> = chunks
             .iter()

@@ -110,11 +110,16 @@ pub async fn post_xorb(
     let (_instance, _prefix, hash) = path.into_inner();
     let hash = hash_in_path(&hash)?;
     let body = read_body(payload, MAX_XORB_BYTES).await?;
+    let length = body.len() as u64;
     let inserted = state
         .blobs
         .xet_put_xorb(&hash, body)
         .await
         .map_err(xet_error)?;
+    state.metrics.xet_received.inc_by(length);
+    if inserted {
+        state.metrics.xet_stored.inc_by(length);
+    }
     Ok(HttpResponse::Ok().json(json!({ "was_inserted": inserted })))
 }
 
@@ -192,7 +197,7 @@ pub async fn get_reconstruction(
         if end <= want.start || start >= want.end {
             continue;
         }
-        offset_into_first.get_or_insert(want.start - start);
+        offset_into_first.get_or_insert_with(|| want.start - start);
         terms.push(json!({
             "hash": term.xorb,
             "unpacked_length": term.unpacked,

@@ -187,6 +187,34 @@ pub async fn serve_file(
     }
 }
 
+/// Streams a blob the caller was already allowed to read, whole or the requested range.
+pub async fn stream_blob(
+    state: &AppState,
+    req: &HttpRequest,
+    oid: &Oid,
+    size: u64,
+) -> ApiResult<HttpResponse> {
+    let range = requested_range(req);
+    let read = state.blobs.get(oid, range).await.map_err(store_error)?;
+    let mut res = match range {
+        Some(_) => HttpResponse::PartialContent(),
+        None => HttpResponse::Ok(),
+    };
+    if range.is_some() {
+        res.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", read.range.start, read.range.end - 1),
+        ));
+    }
+    res.insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::CONTENT_TYPE, "application/octet-stream"));
+    let length = read.range.end - read.range.start;
+    let body = read
+        .stream
+        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
+    Ok(res.body(SizedStream::new(length, body)))
+}
+
 fn headers(res: &mut HttpResponseBuilder, commit: &str, etag: &str, size: u64) {
     res.insert_header(("X-Repo-Commit", commit.to_string()))
         .insert_header((header::ETAG, format!("\"{etag}\"")))

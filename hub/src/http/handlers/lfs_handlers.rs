@@ -72,9 +72,9 @@ async fn batch(
 ) -> ApiResult<HttpResponse> {
     let request: BatchRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid LFS batch request: {e}")))?;
-    if request.operation != "upload" {
+    if request.operation != "upload" && request.operation != "download" {
         return Err(ApiError::BadRequest(format!(
-            "unsupported LFS operation {:?}: files are downloaded through /resolve",
+            "unsupported LFS operation {:?}: use upload or download",
             request.operation
         )));
     }
@@ -89,6 +89,10 @@ async fn batch(
         )));
     }
     let name = strip_git(&name)?;
+    if request.operation == "download" {
+        let repo = load_repo(&state, &caller, kind, owner, name, RepoAction::Read).await?;
+        return batch_download(&state, repo, request.objects).await;
+    }
     load_repo(&state, &caller, kind, owner, name, RepoAction::Write).await?;
     let multipart_offered = request.transfers.iter().any(|t| t == "multipart");
     let mut objects = Vec::with_capacity(request.objects.len());
@@ -165,6 +169,78 @@ async fn batch(
         actix_web::http::StatusCode::OK,
         json!({ "transfer": transfer, "objects": objects, "hash_algo": "sha256" }),
     ))
+}
+
+/// Download actions for objects this repo's history refers to (whichever way they were uploaded:
+/// LFS, inline, or Xet). An object the repo does not refer to is "not found" even if another
+/// repo has it, so a public repo's batch endpoint never hands out a private repo's content.
+async fn batch_download(
+    state: &AppState,
+    repo: crate::repos::model::OwnedRepo,
+    requested: Vec<BatchObject>,
+) -> ApiResult<HttpResponse> {
+    let git = state.git.clone();
+    let referenced = state
+        .blocking(move || {
+            let git_repo = crate::repos::files::open(&git, &repo)?;
+            git_repo
+                .lfs_objects()
+                .map_err(crate::repos::service::git_error)
+        })
+        .await?;
+    let mut objects = Vec::with_capacity(requested.len());
+    for object in requested {
+        let missing = json!({ "oid": object.oid, "size": object.size,
+            "error": { "code": 404, "message": "object not found in this repo" } });
+        let Ok(oid) = Oid::parse(&object.oid) else {
+            objects.push(missing);
+            continue;
+        };
+        let stored = state.blobs.size(&oid).await.map_err(ApiError::internal)?;
+        let size = match stored {
+            Some(size) if referenced.contains(oid.as_hex()) => size,
+            _ => {
+                objects.push(missing);
+                continue;
+            }
+        };
+        let signer = &state.url_signer;
+        let token = signer.sign(&signer.grant(Purpose::Get, oid.as_hex(), size))?;
+        objects.push(json!({
+            "oid": oid.as_hex(),
+            "size": size,
+            "authenticated": true,
+            "actions": { "download": {
+                "href": format!("{}/lfs/objects/{oid}/{size}?token={token}", state.public_url),
+                "expires_in": GRANT_SECONDS,
+            }},
+        }));
+    }
+    Ok(lfs_json(
+        actix_web::http::StatusCode::OK,
+        json!({ "transfer": "basic", "objects": objects, "hash_algo": "sha256" }),
+    ))
+}
+
+/// Whole-object or ranged download on a self-authorising URL from a download batch.
+#[utoipa::path(get, path = "/lfs/objects/{oid}/{size}", tag = "lfs",
+    params(("oid" = String, Path), ("size" = u64, Path), ("token" = String, Query)),
+    responses((status = 200), (status = 206), (status = 403, body = ErrorBody),
+              (status = 416, body = ErrorBody)))]
+pub async fn get_lfs_object(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, u64)>,
+) -> ApiResult<HttpResponse> {
+    let (oid, size) = path.into_inner();
+    let grant = state.url_signer.verify(&token_of(&req)?, Purpose::Get)?;
+    if grant.oid != oid || grant.size != size {
+        return Err(ApiError::Forbidden(
+            "this download URL is for another object".into(),
+        ));
+    }
+    let oid = Oid::parse(&oid).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    super::download_handlers::stream_blob(&state, &req, &oid, size).await
 }
 
 /// Git LFS batch API for a model repo: which objects to upload, and where.
