@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::accounts::users::{self, NewUser};
 use crate::accounts::{Access, orgs, password, tokens};
-use crate::config::{DataArgs, ServeArgs};
+use crate::config::{DataArgs, GcArgs, ServeArgs};
 use crate::db::{Db, DbConn, run_migrations};
 use crate::error::ApiError;
 use crate::names::AccountName;
@@ -33,6 +33,8 @@ enum Command {
     /// Rebuild the search index from the database (stop the server using this data dir first;
     /// a running server keeps its own index current and rebuilds a missing one at start).
     Reindex(DataArgs),
+    /// Remove stored content no commit refers to (stop the server using this data dir first).
+    Gc(GcArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -175,6 +177,38 @@ fn run_admin(command: Command) -> Result<(), Failure> {
             let db = Db::connect(&data.database()?)?;
             let applied = run_migrations(&mut db.get()?)?;
             println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::Gc(args) => {
+            args.data.ensure_data_dir()?;
+            let (url, min_age) = (args.storage_url()?, args.min_age()?);
+            let report = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)?
+                .block_on(crate::gc::collect(
+                    &args.data.data_dir,
+                    &url,
+                    min_age,
+                    args.dry_run,
+                ))?;
+            let verb = if args.dry_run {
+                "would remove"
+            } else {
+                "removed"
+            };
+            println!(
+                "{verb} {} xorb(s) ({} bytes) of {} Xet file(s), {} LFS blob(s) ({} bytes), \
+                 {} staging object(s); kept {} xorb(s) and {} blob(s)",
+                report.xorbs,
+                report.xorb_bytes,
+                report.xet_files,
+                report.blobs,
+                report.blob_bytes,
+                report.staging,
+                report.xorbs_kept,
+                report.blobs_kept
+            );
             Ok(())
         }
         Command::Reindex(data) => {

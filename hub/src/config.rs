@@ -105,10 +105,7 @@ impl DataArgs {
 
 impl ServeArgs {
     pub fn storage_url(&self) -> anyhow::Result<String> {
-        match &self.storage_url {
-            Some(url) => Ok(url.clone()),
-            None => file_url(&self.data.data_dir.join("objects")),
-        }
+        resolve_storage_url(self.storage_url.as_deref(), &self.data)
     }
 
     /// The public base URL without a trailing slash, given the address actually bound.
@@ -117,6 +114,45 @@ impl ServeArgs {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => format!("http://{bound}"),
         }
+    }
+}
+
+/// Settings of `grove gc`.
+#[derive(Args, Debug, Clone)]
+pub struct GcArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Blob store URL, as for `grove serve`.
+    #[arg(long, env = "GROVE_STORAGE_URL")]
+    pub storage_url: Option<String>,
+
+    /// Keep anything stored less than this many hours ago, referenced or not: uploads come
+    /// before the commit that refers to them, and one may still be on its way.
+    #[arg(long, default_value_t = 24.0)]
+    pub min_age_hours: f64,
+
+    /// Report what would be removed without removing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl GcArgs {
+    pub fn storage_url(&self) -> anyhow::Result<String> {
+        resolve_storage_url(self.storage_url.as_deref(), &self.data)
+    }
+
+    pub fn min_age(&self) -> anyhow::Result<std::time::Duration> {
+        std::time::Duration::try_from_secs_f64(self.min_age_hours * 3600.0)
+            .map_err(|_| anyhow::anyhow!("--min-age-hours must be a number of hours, 0 or more"))
+    }
+}
+
+/// The blob store URL: the one given, or the `objects` directory in the data dir.
+fn resolve_storage_url(given: Option<&str>, data: &DataArgs) -> anyhow::Result<String> {
+    match given {
+        Some(url) => Ok(url.to_string()),
+        None => file_url(&data.data_dir.join("objects")),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod evals;
+pub mod gc;
 pub mod http;
 pub mod lineage;
 pub mod logging;

@@ -66,6 +66,9 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    args.data.ensure_data_dir()?;
+    // Held until the process exits: `grove gc` refuses to run while any server holds it.
+    let _serving = crate::gc::serve_lock(&args.data.data_dir)?;
     let listener = TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let bound = listener.local_addr()?;

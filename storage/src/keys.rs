@@ -60,7 +60,11 @@ pub fn xet_file_key(hash: &crate::xet::XetHash) -> Path {
 /// The key naming the verified Xet file with a sha256: `xet/sha256/ab/cd/<sha256>`.
 pub fn xet_sha256_key(oid: &Oid) -> Path {
     let hex = oid.as_hex();
-    Path::from(format!("{XET_PREFIX}/sha256/{}/{}/{hex}", &hex[0..2], &hex[2..4]))
+    Path::from(format!(
+        "{XET_PREFIX}/sha256/{}/{}/{hex}",
+        &hex[0..2],
+        &hex[2..4]
+    ))
 }
 
 /// The key naming the xorb that holds a chunk: `xet/dedup/<chunk hash>`.

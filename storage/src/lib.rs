@@ -3,6 +3,7 @@
 
 mod error;
 mod expect;
+mod gc;
 mod get;
 pub mod git;
 pub mod keys;
@@ -18,6 +19,7 @@ pub mod xet;
 
 pub use error::StoreError;
 pub use expect::{Expect, PutOutcome};
+pub use gc::GcReport;
 pub use get::{BlobRead, READ_CHUNK};
 pub use oid::{OID_HEX_LEN, Oid};
 pub use range::ByteRange;

@@ -20,8 +20,14 @@ fn chunks(seed: u64, count: usize) -> Vec<Vec<u8>> {
             let len = 3000 + i * 517;
             (0..len)
                 .map(|j| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    if i % 2 == 0 { (j % 7) as u8 } else { (state >> 33) as u8 }
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    if i % 2 == 0 {
+                        (j % 7) as u8
+                    } else {
+                        (state >> 33) as u8
+                    }
                 })
                 .collect()
         })
@@ -33,7 +39,10 @@ fn xorb_of(data: &[Vec<u8>]) -> (MerkleHash, Bytes) {
     for chunk in data {
         serialize_chunk(chunk, &mut body, CompressionScheme::LZ4).unwrap();
     }
-    let leaves: Vec<_> = data.iter().map(|c| (compute_data_hash(c), c.len() as u64)).collect();
+    let leaves: Vec<_> = data
+        .iter()
+        .map(|c| (compute_data_hash(c), c.len() as u64))
+        .collect();
     (xorb_hash(&leaves), Bytes::from(body))
 }
 
@@ -44,7 +53,10 @@ fn sha(bytes: &[u8]) -> Oid {
 fn shard_file(xorb: MerkleHash, data: &[Vec<u8>], range: std::ops::Range<usize>) -> ShardFile {
     let part = &data[range.clone()];
     let hashes: Vec<_> = part.iter().map(|c| compute_data_hash(c)).collect();
-    let leaves: Vec<_> = part.iter().map(|c| (compute_data_hash(c), c.len() as u64)).collect();
+    let leaves: Vec<_> = part
+        .iter()
+        .map(|c| (compute_data_hash(c), c.len() as u64))
+        .collect();
     let content: Vec<u8> = part.concat();
     ShardFile {
         file_hash: file_hash(&leaves),
@@ -71,17 +83,32 @@ async fn a_verified_file_reads_back_whole_and_in_ranges() {
     let data = chunks(7, 150);
     let (hash, body) = xorb_of(&data);
     assert!(store.xet_put_xorb(&hash, body.clone()).await.unwrap());
-    assert!(!store.xet_put_xorb(&hash, body).await.unwrap(), "second upload deduplicates");
+    assert!(
+        !store.xet_put_xorb(&hash, body).await.unwrap(),
+        "second upload deduplicates"
+    );
 
     let file = shard_file(hash, &data, 0..150);
     let content = data.concat();
-    assert_eq!(store.size(&file.sha256).await.unwrap(), None, "invisible before the shard");
+    assert_eq!(
+        store.size(&file.sha256).await.unwrap(),
+        None,
+        "invisible before the shard"
+    );
     let manifest = store.xet_register_file(&file).await.unwrap();
     assert_eq!(manifest.size, content.len() as u64);
-    assert_eq!(store.size(&file.sha256).await.unwrap(), Some(content.len() as u64));
+    assert_eq!(
+        store.size(&file.sha256).await.unwrap(),
+        Some(content.len() as u64)
+    );
     assert_eq!(read_all(&store, &file.sha256, None).await, content);
     let (first, last) = (100_000u64, 300_123u64);
-    let part = read_all(&store, &file.sha256, Some(ByteRange::Inclusive { first, last })).await;
+    let part = read_all(
+        &store,
+        &file.sha256,
+        Some(ByteRange::Inclusive { first, last }),
+    )
+    .await;
     assert_eq!(part, &content[first as usize..=last as usize]);
     let tail = read_all(&store, &file.sha256, Some(ByteRange::Suffix(10))).await;
     assert_eq!(tail, &content[content.len() - 10..]);
@@ -93,7 +120,10 @@ async fn a_verified_file_reads_back_whole_and_in_ranges() {
     // A second file made of a sub-range of the same xorb costs no new xorb.
     let sub = shard_file(hash, &data, 40..90);
     store.xet_register_file(&sub).await.unwrap();
-    assert_eq!(read_all(&store, &sub.sha256, None).await, data[40..90].concat());
+    assert_eq!(
+        read_all(&store, &sub.sha256, None).await,
+        data[40..90].concat()
+    );
 
     // The global dedup answer describes the xorb from Grove's own index.
     let index = store.xet_xorb_index(&hash).await.unwrap().unwrap();
@@ -115,8 +145,13 @@ async fn bad_xorbs_and_lying_shards_are_refused_and_leave_nothing() {
     let at = flipped.len() / 2;
     flipped[at] ^= 0x55;
     let refused = store.xet_put_xorb(&hash, Bytes::from(flipped)).await;
-    assert!(matches!(refused, Err(StoreError::InvalidXet(_))), "{refused:?}");
-    let truncated = store.xet_put_xorb(&hash, body.slice(..body.len() - 3)).await;
+    assert!(
+        matches!(refused, Err(StoreError::InvalidXet(_))),
+        "{refused:?}"
+    );
+    let truncated = store
+        .xet_put_xorb(&hash, body.slice(..body.len() - 3))
+        .await;
     assert!(matches!(truncated, Err(StoreError::InvalidXet(_))));
     let other = MerkleHash::from_hex(&"ab".repeat(32)).unwrap();
     assert!(store.xet_put_xorb(&other, body.clone()).await.is_err());
@@ -154,6 +189,8 @@ async fn bad_xorbs_and_lying_shards_are_refused_and_leave_nothing() {
     store.xet_register_file(&file).await.unwrap();
     let content: Vec<u8> = data.concat();
     assert_eq!(read_all(&store, &file.sha256, None).await, content);
-    let index = Arc::new(XorbIndex::decode(&store.xet_xorb_index(&hash).await.unwrap().unwrap().encode()).unwrap());
+    let index = Arc::new(
+        XorbIndex::decode(&store.xet_xorb_index(&hash).await.unwrap().unwrap().encode()).unwrap(),
+    );
     assert_eq!(index.chunks.len(), 20);
 }

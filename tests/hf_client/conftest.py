@@ -249,11 +249,29 @@ class Hub:
             if self.backend.s3_bucket:
                 self.storage_url = f"s3://{self.backend.s3_bucket}/{uuid.uuid4().hex}"
         cmd = [str(self.bin), "serve", "--listen", "127.0.0.1:0", *self._db_args()]
-        if self.storage_url:
-            cmd += ["--storage-url", self.storage_url]
+        cmd += self.storage_args()
         cmd += serve_args
+        self._launch(cmd)
+
+    def storage_args(self) -> list[str]:
+        """`--storage-url` for commands that open this hub's blob store."""
+        return ["--storage-url", self.storage_url] if self.storage_url else []
+
+    def pause(self) -> None:
+        """Stops the server process, keeping its data dir, database and store."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=STOP_TIMEOUT_S)
+        self.proc = None
+
+    def resume(self) -> None:
+        """Starts the server again on the same data (on a new port: `url` changes)."""
+        self._launch(self._cmd)
+
+    def _launch(self, cmd: list[str]) -> None:
+        self._cmd = cmd
         self.command = " ".join(cmd)
-        log = open(self.log_path, "wb")
+        log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=_child_env()

@@ -311,8 +311,11 @@ def test_identical_reupload_makes_no_new_commit(hub, alice):
     assert len(api.list_repo_commits("alice/tiny")) == len(commits) + 1
 
 
-def test_preupload_answers_regular_with_the_git_oid(hub, alice):
-    """The default upload mode: every file goes inline; the oid is the git blob sha1 of stored files."""
+def test_preupload_answers_regular_with_the_git_oid(start_hub):
+    """`--upload-mode regular`: every file goes inline; the oid is the git blob sha1 of stored files."""
+    hub = start_hub("--upload-mode", "regular")
+    alice = hub.account("alice")
+    alice.api.create_repo("alice/tiny")
     data = b"known content\n"
     alice.api.upload_file(path_or_fileobj=data, path_in_repo="k.txt", repo_id="alice/tiny")
     r = requests.post(

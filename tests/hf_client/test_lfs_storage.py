@@ -1,6 +1,7 @@
-"""Files the server stores as LFS although they were uploaded inline ("regular" upload mode):
-LFS-pattern, binary and > 10 MiB files. Their metadata (siblings, tree, resolve ETag), a 24 MiB
-download, and byte ranges on resolve."""
+"""Files the server stores as LFS although they were uploaded inline (`--upload-mode regular`,
+for clients that speak neither Xet nor the LFS batch API): LFS-pattern, binary and > 10 MiB
+files. Their metadata (siblings, tree, resolve ETag), a 24 MiB download, and byte ranges on
+resolve."""
 
 import pytest
 import requests
@@ -9,6 +10,11 @@ from huggingface_hub import CommitOperationAdd
 from support import download, git_blob_sha1, lfs_pointer, random_bytes, sha256, text_bytes
 
 MiB = 1024 * 1024
+
+
+@pytest.fixture
+def hub(start_hub):
+    return start_hub("--upload-mode", "regular")
 
 
 @pytest.fixture
@@ -44,7 +50,7 @@ def test_pattern_binary_and_large_files_are_stored_as_lfs(hub, alice, cache_dir)
         "alice/tiny", operations=[CommitOperationAdd(p, d) for p, d in files.items()], commit_message="mixed"
     ).oid
 
-    # The default upload mode: everything went inline, no LFS batch and no Xet.
+    # Regular mode: everything went inline, no LFS batch and no Xet.
     assert hub.requests_served("POST", "/info/lfs/objects/batch") == 0
     assert hub.requests_served("GET", "xet") == 0
     siblings = {s.rfilename: s for s in alice.api.model_info("alice/tiny", files_metadata=True).siblings}

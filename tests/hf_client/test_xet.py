@@ -20,6 +20,7 @@ import requests
 from huggingface_hub import hf_hub_download, snapshot_download
 
 from support import auth, random_bytes, sha256, status_of
+from test_lfs_batch import _upload as upload_with_xet_disabled
 
 MiB = 1024 * 1024
 MODEL_MIB = int(os.environ.get("GROVE_TEST_XET_MIB") or 192)
@@ -81,6 +82,15 @@ def alice(hub):
 
 
 def test_default_client_round_trip_and_a_fine_tune_sends_only_what_changed(hub, alice, tmp_path, cache_dir):
+    # By default preupload sends weights and binaries to LFS (and so through Xet), text inline.
+    r = requests.post(
+        f"{hub.url}/api/models/alice/big/preupload/main",
+        json={"files": [{"path": "w.safetensors", "sample": "AAAA", "size": 3},
+                        {"path": "notes.md", "sample": "aGkK", "size": 3}]},
+        headers=auth(alice.token),
+        timeout=30,
+    )
+    assert {f["path"]: f["uploadMode"] for f in r.json()["files"]} == {"w.safetensors": "lfs", "notes.md": "regular"}
     tensors = base_tensors(MODEL_MIB * MiB, seed=1)
     v1 = write_model(tmp_path / "v1", tensors, "base")
     before = xet_counters(hub)
@@ -294,3 +304,56 @@ def test_bad_xet_uploads_are_refused_and_never_visible(hub, alice, tmp_path):
     # The server is still up, and the honest file is intact.
     r = requests.get(f"{hub.url}/alice/big/resolve/main/w.bin", timeout=60)
     assert r.status_code == 200 and r.content == data
+
+
+def test_gc_reclaims_what_no_commit_refers_to_and_keeps_the_rest(hub, alice, tmp_path):
+    shared = random.Random(7).randbytes(6 * MiB)
+    kept = {"shared.bin": shared, "kept.bin": random_bytes(4 * MiB, seed=8)}
+    doomed = {"shared-copy.bin": shared, "doomed.bin": random_bytes(5 * MiB, seed=9)}
+    for name, files in (("kept", kept), ("doomed", doomed)):
+        folder = tmp_path / name
+        folder.mkdir()
+        for path, data in files.items():
+            (folder / path).write_bytes(data)
+    alice.api.upload_folder(repo_id="alice/big", folder_path=tmp_path / "kept")
+    alice.api.create_branch("alice/big", branch="scratch")
+    alice.api.upload_folder(repo_id="alice/big", folder_path=tmp_path / "doomed", revision="scratch")
+    # An LFS-batch upload too (Xet disabled), on a repo that is then deleted.
+    alice.api.create_repo("alice/gone")
+    gone = random_bytes(3 * MiB, seed=10)
+    upload_with_xet_disabled(hub, alice.token, "alice/gone", {"gone.bin": gone}, tmp_path)
+    alice.api.delete_repo("alice/gone")
+    alice.api.delete_branch("alice/big", branch="scratch")
+
+    with pytest.raises(RuntimeError, match="stop `grove serve`"):
+        hub.cli("gc", "--min-age-hours", "0", *hub.storage_args())
+    hub.pause()
+    dry = hub.cli("gc", "--min-age-hours", "0", "--dry-run", *hub.storage_args())
+    assert dry.startswith("would remove 1 xorb(s)"), dry
+    # Young content is kept whatever refers to it.
+    assert hub.cli("gc", *hub.storage_args()).startswith("removed 0 xorb(s) (0 bytes) of 0 Xet file(s), 0 LFS blob(s)")
+    out = hub.cli("gc", "--min-age-hours", "0", *hub.storage_args())
+    removed = out.split()
+    assert out.startswith("removed 1 xorb(s)") and "of 1 Xet file(s), 1 LFS blob(s)" in out, out
+    assert int(removed[3].strip("(")) >= 5 * MiB, out
+    hub.resume()  # on a new port: `hub.url` changes, `alice.api` still names the old one
+    api = hub.api(alice.token)
+
+    # What a commit refers to is intact, through every path; what none does is gone.
+    for path, data in kept.items():
+        r = requests.get(f"{hub.url}/alice/big/resolve/main/{path}", timeout=60)
+        assert r.status_code == 200 and r.content == data, path
+        got = hf_hub_download("alice/big", path, endpoint=hub.url, token=alice.token, cache_dir=tmp_path / "after")
+        assert open(got, "rb").read() == data
+    r = requests.post(
+        f"{hub.url}/alice/big.git/info/lfs/objects/batch",
+        json={"operation": "download", "objects": [{"oid": sha256(doomed["doomed.bin"]), "size": 5 * MiB}]},
+        headers={"Accept": "application/vnd.git-lfs+json"},
+        timeout=30,
+    )
+    assert r.json()["objects"][0]["error"]["code"] == 404
+    # Re-uploading removed content works: it is sent and stored again.
+    api.upload_folder(repo_id="alice/big", folder_path=tmp_path / "doomed", commit_message="again")
+    assert xet_counters(hub)[1] >= 5 * MiB
+    r = requests.get(f"{hub.url}/alice/big/resolve/main/doomed.bin", timeout=60)
+    assert r.content == doomed["doomed.bin"]

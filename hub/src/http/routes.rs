@@ -3,11 +3,11 @@
 use actix_web::web;
 
 use super::handlers::{
-    account_handlers as accounts, cas_handlers as cas, commit_handlers as commits, download_handlers as downloads,
-    eval_handlers as evals, eval_worker_handlers as eval_workers, info_handlers as info,
-    lfs_handlers as lfs, lineage_handlers as lineage, list_handlers as lists, ops,
-    org_handlers as orgs, repo_handlers as repos, token_handlers as tokens, tree_handlers as trees,
-    xet_handlers as xet,
+    account_handlers as accounts, cas_handlers as cas, commit_handlers as commits,
+    download_handlers as downloads, eval_handlers as evals, eval_worker_handlers as eval_workers,
+    info_handlers as info, lfs_handlers as lfs, lineage_handlers as lineage,
+    list_handlers as lists, ops, org_handlers as orgs, repo_handlers as repos,
+    token_handlers as tokens, tree_handlers as trees, xet_handlers as xet,
 };
 use super::{errors, forms, pages};
 

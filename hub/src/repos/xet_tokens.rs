@@ -54,8 +54,9 @@ impl XetTokens {
             repo,
             write,
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot sign a Xet token: {e}")))?;
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot sign a Xet token: {e}")))?;
         Ok((token, exp))
     }
 

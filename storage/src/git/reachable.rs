@@ -50,3 +50,40 @@ impl GitRepo {
         Ok(found)
     }
 }
+
+impl super::store::GitStore {
+    /// [`GitRepo::lfs_objects`] over every repo in the store: the live set of a garbage
+    /// collection. Repos are found on disk (`<kind>/<id>.git`), not from the database, so a repo
+    /// is counted for as long as any of its history exists.
+    pub fn all_lfs_objects(&self) -> Result<BTreeSet<String>, GitError> {
+        let mut live = BTreeSet::new();
+        let Ok(kinds) = std::fs::read_dir(self.root()) else {
+            return Ok(live);
+        };
+        for kind in kinds {
+            let kind = kind.map_err(GitError::Io)?;
+            let Some(kind_name) = kind.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if !kind.path().is_dir() {
+                continue;
+            }
+            for repo in std::fs::read_dir(kind.path()).map_err(GitError::Io)? {
+                let repo = repo.map_err(GitError::Io)?;
+                let name = repo.file_name().to_string_lossy().into_owned();
+                let Some(id) = name.strip_suffix(".git") else {
+                    continue;
+                };
+                // A name that is no key (a half-made or half-deleted repo) is skipped; a real
+                // repo that cannot be read stops the collection, since skipping it would count
+                // its objects as garbage.
+                match self.open(&format!("{kind_name}/{id}")) {
+                    Ok(git_repo) => live.extend(git_repo.lfs_objects()?),
+                    Err(GitError::InvalidKey(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(live)
+    }
+}

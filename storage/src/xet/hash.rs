@@ -8,8 +8,10 @@ pub type XetHash = xet_core_structures::merklehash::MerkleHash;
 
 /// Parses a hash as it appears in CAS paths: exactly 64 lowercase hex digits.
 pub fn parse_xet_hash(text: &str) -> Result<XetHash, StoreError> {
-    let well_formed =
-        text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let well_formed = text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !well_formed {
         return Err(StoreError::InvalidXet(format!(
             "{:?} is not a Xet hash (64 lowercase hex digits)",

@@ -45,8 +45,11 @@ impl BlobStore {
             .iter()
             .filter(|c| hash_is_global_dedup_eligible(&c.hash))
         {
-            self.put_if_absent(&keys::xet_dedup_key(&chunk.hash), hash.hex().into_bytes().into())
-                .await?;
+            self.put_if_absent(
+                &keys::xet_dedup_key(&chunk.hash),
+                hash.hex().into_bytes().into(),
+            )
+            .await?;
         }
         let created = self
             .put_if_absent(&keys::xorb_index_key(hash), index.encode().into())
@@ -129,7 +132,10 @@ impl BlobStore {
                 Some(index) => Arc::clone(index),
                 None => {
                     let index = self.xet_xorb_index(&term.xorb).await?.ok_or_else(|| {
-                        bad(format!("term {i} names xorb {}, which was never uploaded", term.xorb.hex()))
+                        bad(format!(
+                            "term {i} names xorb {}, which was never uploaded",
+                            term.xorb.hex()
+                        ))
                     })?;
                     let index = Arc::new(index);
                     indexes.insert(term.xorb, Arc::clone(&index));
@@ -184,12 +190,18 @@ impl BlobStore {
                 file.sha256
             )));
         }
-        self.put_if_absent(&keys::xet_file_key(&file.file_hash), manifest.encode().into())
-            .await?;
+        self.put_if_absent(
+            &keys::xet_file_key(&file.file_hash),
+            manifest.encode().into(),
+        )
+        .await?;
         if let Some(first) = leaves.first() {
             let xorb = &manifest.terms[0].xorb;
-            self.put_if_absent(&keys::xet_dedup_key(&first.0), xorb.clone().into_bytes().into())
-                .await?;
+            self.put_if_absent(
+                &keys::xet_dedup_key(&first.0),
+                xorb.clone().into_bytes().into(),
+            )
+            .await?;
         }
         self.point_sha256(&manifest).await?;
         tracing::info!(file = %name, sha256 = %manifest.sha256, size, "Xet file verified");
@@ -224,7 +236,10 @@ impl BlobStore {
     }
 
     /// A small object's bytes, or `None` when it is absent.
-    async fn read_small(&self, key: &object_store::path::Path) -> Result<Option<Bytes>, StoreError> {
+    pub(crate) async fn read_small(
+        &self,
+        key: &object_store::path::Path,
+    ) -> Result<Option<Bytes>, StoreError> {
         match self.inner.get(key).await {
             Ok(result) => Ok(Some(result.bytes().await.map_err(StoreError::Backend)?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),

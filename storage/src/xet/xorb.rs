@@ -205,7 +205,9 @@ pub(crate) fn unpack_chunks(bytes: &[u8], expected: usize) -> Result<Vec<u8>, St
             .map_err(|_| corrupt("bad header"))?;
         let start = pos + XORB_CHUNK_HEADER_LENGTH;
         let end = start + header.get_compressed_length() as usize;
-        let compressed = bytes.get(start..end).ok_or_else(|| corrupt("short chunk"))?;
+        let compressed = bytes
+            .get(start..end)
+            .ok_or_else(|| corrupt("short chunk"))?;
         let scheme = header
             .get_compression_scheme()
             .map_err(|_| corrupt("bad scheme"))?;

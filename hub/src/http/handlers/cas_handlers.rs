@@ -62,9 +62,9 @@ fn xet_error(e: StoreError) -> ApiError {
         StoreError::TooLarge { limit } => {
             ApiError::PayloadTooLarge(format!("at most {limit} bytes per upload"))
         }
-        StoreError::RangeNotSatisfiable { size } => {
-            ApiError::RangeNotSatisfiable(format!("range not satisfiable: the file has {size} bytes"))
-        }
+        StoreError::RangeNotSatisfiable { size } => ApiError::RangeNotSatisfiable(format!(
+            "range not satisfiable: the file has {size} bytes"
+        )),
         e if e.is_client_error() => ApiError::BadRequest(e.to_string()),
         e => ApiError::internal(e),
     }
@@ -181,7 +181,11 @@ pub async fn get_reconstruction(
         .await
         .map_err(xet_error)?
         .ok_or_else(|| ApiError::NotFound(format!("no file {}", file.hex())))?;
-    let want = match req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()) {
+    let want = match req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(raw) => ByteRange::parse_header(raw)
             .and_then(|r| r.resolve(manifest.size))
             .map_err(xet_error)?,
