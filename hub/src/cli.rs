@@ -180,18 +180,12 @@ fn run_admin(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Gc(args) => {
-            args.data.ensure_data_dir()?;
             let (url, min_age) = (args.storage_url()?, args.min_age()?);
             let report = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(anyhow::Error::from)?
-                .block_on(crate::gc::collect(
-                    &args.data.data_dir,
-                    &url,
-                    min_age,
-                    args.dry_run,
-                ))?;
+                .block_on(crate::gc::collect(&args.data, &url, min_age, args.dry_run))?;
             let verb = if args.dry_run {
                 "would remove"
             } else {

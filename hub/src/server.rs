@@ -54,6 +54,7 @@ pub async fn build_state(args: &ServeArgs, public_url: String) -> anyhow::Result
         sessions: Arc::new(sessions),
         url_signer: Arc::new(url_signer),
         xet_tokens: Arc::new(xet_tokens),
+        reachable: Arc::default(),
         xet_instance: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
         metrics: Arc::new(Metrics::new()?),
         public_url,

@@ -66,7 +66,7 @@ fn shard_file(xorb: MerkleHash, data: &[Vec<u8>], range: std::ops::Range<usize>)
             start: range.start as u32,
             end: range.end as u32,
             unpacked: content.len() as u32,
-            verification: Some(range_hash_from_chunks(&hashes)),
+            verification: range_hash_from_chunks(&hashes),
         }],
     }
 }
@@ -178,7 +178,7 @@ async fn bad_xorbs_and_lying_shards_are_refused_and_leave_nothing() {
     wrong.terms[0].end = 21;
     assert!(store.xet_register_file(&wrong).await.is_err());
     let mut wrong = file.clone();
-    wrong.terms[0].verification = Some(other);
+    wrong.terms[0].verification = other;
     assert!(store.xet_register_file(&wrong).await.is_err());
     let mut wrong = file.clone();
     wrong.file_hash = other;

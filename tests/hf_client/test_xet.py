@@ -213,14 +213,17 @@ def cas(hub, token: str, repo: str = "alice/big", write: bool = True) -> tuple[s
 BOOKEND = b"\xff" * 32 + b"\x00" * 16
 
 
-def shard_bytes(file_hash: bytes, terms: list[tuple[bytes, int, int, int]], sha: bytes) -> bytes:
-    """A footerless shard with one file (terms: xorb hash, unpacked bytes, chunk start, end) and
-    its sha256, as the client uploads it."""
+def shard_bytes(file_hash: bytes, terms: list[tuple[bytes, int, int, int]], sha: bytes, verification=True) -> bytes:
+    """A footerless shard with one file (terms: xorb hash, unpacked bytes, chunk start, end), its
+    sha256 and (made-up) verification hashes, laid out as the client uploads it."""
     tag = b"HFRepoMetaData\x00" + bytes([85, 105, 103, 69, 106, 123, 129, 87, 131, 165, 189, 217, 92, 205, 209, 74, 169])
     out = tag + struct.pack("<QQ", 2, 0)
-    out += file_hash + struct.pack("<IIQ", 1 << 30, len(terms), 0)
+    flags = (1 << 30) | ((1 << 31) if verification else 0)
+    out += file_hash + struct.pack("<IIQ", flags, len(terms), 0)
     for xorb, unpacked, start, end in terms:
         out += xorb + struct.pack("<IIII", 0, unpacked, start, end)
+    if verification:
+        out += (b"\x07" * 32 + b"\x00" * 16) * len(terms)
     out += sha + b"\x00" * 16
     return out + BOOKEND + BOOKEND
 
@@ -258,9 +261,17 @@ def test_bad_xet_uploads_are_refused_and_never_visible(hub, alice, tmp_path):
     r = requests.post(f"{cas_url}/v1/xorbs/default/{some_hash}", data=header + chunk[:-5], headers=write, timeout=30)
     assert r.status_code == 400 and "past the end" in r.json()["error"], r.text
 
-    # Shards: junk, a file over a xorb nobody uploaded, and one that lies about its sha256.
+    # Shards: junk, a header claiming 4 billion entries, no verification hashes, a file over a
+    # xorb nobody uploaded, and terms over real chunks that the uploader cannot prove it knows.
     assert requests.post(f"{cas_url}/v1/shards", data=b"junk", headers=write, timeout=30).status_code == 400
     fake_sha = bytes(range(32))
+    huge = bytearray(shard_bytes(b"\1" * 32, [(b"\2" * 32, 10, 0, 1)], fake_sha))
+    huge[48 + 32 + 4 : 48 + 32 + 8] = struct.pack("<I", 0xFFFFFFF0)
+    r = requests.post(f"{cas_url}/v1/shards", data=bytes(huge), headers=write, timeout=30)
+    assert r.status_code == 400, r.text
+    r = requests.post(f"{cas_url}/v1/shards", data=shard_bytes(b"\1" * 32, [(b"\2" * 32, 10, 0, 1)], fake_sha, verification=False),
+                      headers=write, timeout=30)
+    assert r.status_code == 400 and "verification" in r.json()["error"], r.text
     r = requests.post(f"{cas_url}/v1/shards", data=shard_bytes(b"\1" * 32, [(b"\2" * 32, 10, 0, 1)], fake_sha), headers=write, timeout=30)
     assert r.status_code == 400 and "never uploaded" in r.json()["error"], r.text
 
@@ -271,8 +282,12 @@ def test_bad_xet_uploads_are_refused_and_never_visible(hub, alice, tmp_path):
     wrong_sha = bytes.fromhex(sha256(b"not the content"))
     # (the sha256 of a shard is stored with each 8-byte word reversed, like every Xet hash)
     wire_sha = b"".join(wrong_sha[i : i + 8][::-1] for i in range(0, 32, 8))
+    # (a known file claimed with another sha256; the error does not reveal the real one)
     r = requests.post(f"{cas_url}/v1/shards", data=shard_bytes(xet_bytes(file_id), terms, wire_sha), headers=write, timeout=30)
-    assert r.status_code == 400 and "sha256" in r.json()["error"], r.text
+    assert r.status_code == 400 and "does not have the claimed sha256" in r.json()["error"], r.text
+    assert sha256(data) not in r.text
+    r = requests.post(f"{cas_url}/v1/shards", data=shard_bytes(b"\3" * 32, terms, wire_sha), headers=write, timeout=30)
+    assert r.status_code == 400 and "verification hash" in r.json()["error"], r.text
     bad_terms = [(terms[0][0], terms[0][1] + 1, terms[0][2], terms[0][3])] + terms[1:]
     r = requests.post(f"{cas_url}/v1/shards", data=shard_bytes(b"\3" * 32, bad_terms, wire_sha), headers=write, timeout=30)
     assert r.status_code == 400 and "unpacked" in r.json()["error"], r.text
@@ -297,6 +312,9 @@ def test_bad_xet_uploads_are_refused_and_never_visible(hub, alice, tmp_path):
     url, span = fetches[0]["url"], fetches[0]["url_range"]
     r = requests.get(url, headers={"Range": f"bytes={span['start']}-{span['end']}"}, timeout=60)
     assert r.status_code == 206 and len(r.content) == span["end"] - span["start"] + 1
+    # A fetch URL reads only the bytes it was issued for.
+    assert requests.get(url, headers={"Range": f"bytes={span['start']}-{span['end'] + 1}"}, timeout=30).status_code == 403
+    assert requests.get(url, headers={"Range": "bytes=0-"}, timeout=30).status_code == 403
     assert requests.get(url.replace("grant=", "grant=x"), timeout=30).status_code == 403
     other = url.replace(xorb, some_hash, 1)
     assert requests.get(other, timeout=30).status_code == 403

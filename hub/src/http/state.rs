@@ -20,6 +20,8 @@ pub struct AppState {
     pub sessions: Arc<SessionKeys>,
     pub url_signer: Arc<crate::repos::upload_grants::UrlSigner>,
     pub xet_tokens: Arc<crate::repos::xet_tokens::XetTokens>,
+    /// Per repo, the LFS objects its history refers to (see `repos::reachable`).
+    pub reachable: Arc<crate::repos::reachable::ReachableObjects>,
     /// A random name for this server process in the CAS address. The client keys its local
     /// deduplication cache by that address; a fresh name per process means a cache from another
     /// server (a test hub on a reused port, a wiped data dir) is never trusted here.

@@ -11,6 +11,7 @@ pub mod lfs_rules;
 pub mod model;
 pub mod multipart;
 pub mod ndjson;
+pub mod reachable;
 pub mod service;
 pub mod spool;
 pub mod upload_grants;

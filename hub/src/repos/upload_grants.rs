@@ -44,6 +44,10 @@ pub struct Grant {
     pub chunk_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<u32>,
+    /// Xorb reads only: the bytes (first and last, inclusive) the URL may read. A xorb can hold
+    /// chunks of several files, so a URL handed out for one file reads only that file's part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[u64; 2]>,
 }
 
 pub struct UrlSigner {
@@ -75,6 +79,7 @@ impl UrlSigner {
             upload_id: None,
             chunk_size: None,
             part: None,
+            range: None,
         }
     }
 

@@ -22,6 +22,8 @@ pub struct XetClaims {
     pub exp: i64,
     /// The repo's database id.
     pub repo: i64,
+    /// Where its git history lives (`models/42`).
+    pub git_key: String,
     /// Whether the token may upload xorbs and shards.
     pub write: bool,
 }
@@ -46,12 +48,13 @@ impl XetTokens {
     }
 
     /// A token for `repo`, and its expiry (unix seconds).
-    pub fn issue(&self, repo: i64, write: bool) -> ApiResult<(String, i64)> {
+    pub fn issue(&self, repo: i64, git_key: String, write: bool) -> ApiResult<(String, i64)> {
         let exp = chrono::Utc::now().timestamp() + TOKEN_SECONDS;
         let claims = XetClaims {
             aud: AUDIENCE.into(),
             exp,
             repo,
+            git_key,
             write,
         };
         let token =
@@ -79,7 +82,7 @@ mod tests {
     #[test]
     fn tokens_carry_repo_and_scope_and_need_the_key() {
         let tokens = XetTokens::from_secret(b"0123456789abcdef0123456789abcdef").unwrap();
-        let (token, exp) = tokens.issue(42, true).unwrap();
+        let (token, exp) = tokens.issue(42, "models/42".into(), true).unwrap();
         let claims = tokens.verify(&token).unwrap();
         assert_eq!((claims.repo, claims.write, claims.exp), (42, true, exp));
         let other = XetTokens::from_secret(b"fedcba9876543210fedcba9876543210").unwrap();

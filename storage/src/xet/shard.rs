@@ -7,7 +7,9 @@
 
 use std::io::Cursor;
 
-use xet_core_structures::metadata_shard::streaming_shard::MDBMinimalShard;
+use xet_core_structures::metadata_shard::MDBShardFileHeader;
+use xet_core_structures::metadata_shard::file_structs::MDBFileInfoView;
+use xet_core_structures::metadata_shard::streaming_shard::process_shard_file_info_section;
 
 use super::hash::XetHash;
 use crate::error::StoreError;
@@ -24,8 +26,9 @@ pub struct ShardTerm {
     pub end: u32,
     /// Unpacked bytes the shard claims for the range.
     pub unpacked: u32,
-    /// The verification hash of the chunk range, when the shard carries one.
-    pub verification: Option<XetHash>,
+    /// The verification hash of the chunk range: proof that the uploader knew every chunk
+    /// hash of the range, not just the xorb's name.
+    pub verification: XetHash,
 }
 
 /// One file of an uploaded shard.
@@ -50,12 +53,32 @@ pub fn parse_shard(bytes: &[u8]) -> Result<Vec<ShardFile>, StoreError> {
             limit: MAX_SHARD_BYTES as u64,
         });
     }
-    let shard = MDBMinimalShard::from_reader(&mut Cursor::new(bytes), true, false)
-        .map_err(|e| StoreError::InvalidXet(format!("the shard cannot be read: {e}")))?;
-    let mut files = Vec::with_capacity(shard.num_files());
-    for i in 0..shard.num_files() {
-        let view = shard.file(i).expect("index below num_files");
+    let unreadable = |e: &dyn std::fmt::Display| {
+        StoreError::InvalidXet(format!("the shard cannot be read: {e}"))
+    };
+    let mut reader = Cursor::new(bytes);
+    MDBShardFileHeader::deserialize(&mut reader).map_err(|e| unreadable(&e))?;
+    // The size limit makes the reader refuse a record whose entry count claims more bytes than
+    // the shard has, before it allocates for it.
+    let mut views: Vec<MDBFileInfoView> = Vec::new();
+    process_shard_file_info_section(
+        &mut reader,
+        |view| {
+            views.push(view);
+            Ok(())
+        },
+        Some(bytes.len() as u64),
+    )
+    .map_err(|e| unreadable(&e))?;
+    let mut files = Vec::with_capacity(views.len());
+    for view in &views {
         let file_hash = view.file_hash();
+        if !view.contains_verification() {
+            return Err(StoreError::InvalidXet(format!(
+                "file {} in the shard has no verification hashes",
+                file_hash.hex()
+            )));
+        }
         let Some(ext) = view.metadata_ext() else {
             return Err(StoreError::InvalidXet(format!(
                 "file {} in the shard has no sha256",
@@ -71,9 +94,7 @@ pub fn parse_shard(bytes: &[u8]) -> Result<Vec<ShardFile>, StoreError> {
                     start: entry.chunk_index_start,
                     end: entry.chunk_index_end,
                     unpacked: entry.unpacked_segment_bytes,
-                    verification: view
-                        .contains_verification()
-                        .then(|| view.verification(j).range_hash),
+                    verification: view.verification(j).range_hash,
                 }
             })
             .collect();

@@ -23,6 +23,10 @@ use crate::range::ByteRange;
 use crate::store::BlobStore;
 use crate::upload::join_error;
 
+/// The most chunks one file may have (at 64 KiB a chunk, 1 TiB; the bound keeps a shard from
+/// making the server hold or rebuild an unbounded file).
+const MAX_FILE_CHUNKS: usize = 16 * 1024 * 1024;
+
 impl BlobStore {
     /// Validates and stores a xorb uploaded under `hash`. Returns whether this call stored it
     /// (`false`: Grove already had it). Nothing is stored for a xorb that fails validation.
@@ -36,8 +40,24 @@ impl BlobStore {
             .await
             .map_err(join_error)??;
         let chunk_area = body.slice(..index.stored_len as usize);
-        self.put_if_absent(&keys::xorb_key(hash), chunk_area.into())
+        let wrote = self
+            .put_if_absent(&keys::xorb_key(hash), chunk_area.into())
             .await?;
+        // Bytes already stored under this name (a racing upload, or one whose index write was
+        // interrupted) may be compressed differently: the same chunks at other offsets. The
+        // index must describe the stored bytes, so it is built from them.
+        let index = if wrote {
+            index
+        } else {
+            let stored = self
+                .read_small(&keys::xorb_key(hash))
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("xorb {} vanished", hash.hex())))?;
+            tokio::task::spawn_blocking(move || XorbIndex::validate(&expected, &stored))
+                .await
+                .map_err(join_error)?
+                .map_err(|e| StoreError::Corrupt(format!("a stored xorb does not verify: {e}")))?
+        };
         // Chunks the client may ask about later point at this xorb. Written before the index, so
         // that whenever the index exists these entries do too.
         for chunk in index
@@ -116,8 +136,8 @@ impl BlobStore {
         if let Some(known) = self.xet_file(&file.file_hash).await? {
             if known.sha256 != file.sha256.as_hex() {
                 return Err(bad(format!(
-                    "its content has sha256 {}, not {}",
-                    known.sha256, file.sha256
+                    "its content does not have the claimed sha256 {}",
+                    file.sha256
                 )));
             }
             self.point_sha256(&known).await?;
@@ -158,11 +178,12 @@ impl BlobStore {
                 )));
             }
             let chunks = &index.chunks[term.start as usize..term.end as usize];
-            if let Some(claimed) = term.verification {
-                let hashes: Vec<XetHash> = chunks.iter().map(|c| c.hash).collect();
-                if range_hash_from_chunks(&hashes) != claimed {
-                    return Err(bad(format!("term {i} has a wrong verification hash")));
-                }
+            if leaves.len() + chunks.len() > MAX_FILE_CHUNKS {
+                return Err(bad(format!("it has more than {MAX_FILE_CHUNKS} chunks")));
+            }
+            let hashes: Vec<XetHash> = chunks.iter().map(|c| c.hash).collect();
+            if range_hash_from_chunks(&hashes) != term.verification {
+                return Err(bad(format!("term {i} has a wrong verification hash")));
             }
             leaves.extend(chunks.iter().map(|c| (c.hash, u64::from(c.unpacked_len))));
             terms.push(Term {
@@ -173,9 +194,13 @@ impl BlobStore {
             });
             size += unpacked;
         }
-        let computed = file_hash(&leaves);
-        if computed != file.file_hash {
-            return Err(bad(format!("its chunks hash to file {}", computed.hex())));
+        let claimed = file.file_hash;
+        let matches = tokio::task::spawn_blocking(move || (file_hash(&leaves) == claimed, leaves))
+            .await
+            .map_err(join_error)?;
+        let (matches, leaves) = matches;
+        if !matches {
+            return Err(bad("its chunks do not hash to that file hash".into()));
         }
         let manifest = FileManifest {
             file_hash: name.clone(),
@@ -185,8 +210,10 @@ impl BlobStore {
         };
         let actual = self.xet_sha256(Arc::new(manifest.clone())).await?;
         if actual != file.sha256 {
+            // The actual hash is not named: the chunks may belong to content the uploader
+            // cannot read.
             return Err(bad(format!(
-                "its content hashes to sha256 {actual}, not the claimed {}",
+                "its content does not have the claimed sha256 {}",
                 file.sha256
             )));
         }

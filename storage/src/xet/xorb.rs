@@ -21,6 +21,8 @@ pub const MAX_XORB_CONTENT: u64 = 64 * 1024 * 1024;
 /// The largest serialized xorb accepted: its content plus an 8-byte header per chunk (a chunk
 /// that does not compress is stored as is) and room for the optional footer.
 pub const MAX_XORB_BYTES: usize = 65 * 1024 * 1024;
+/// The most chunks a xorb holds (the protocol's limit).
+pub const MAX_XORB_CHUNKS: usize = 8 * 1024;
 /// A chunk's unpacked length never exceeds this (the client's maximum chunk is 128 KiB; the
 /// bound keeps a hostile chunk from decompressing into a huge buffer).
 const MAX_CHUNK_UNPACKED: u32 = 1024 * 1024;
@@ -94,6 +96,9 @@ impl XorbIndex {
                     "chunk at byte {pos} unpacks to {} bytes, its header says {unpacked_len}",
                     data.len()
                 )));
+            }
+            if chunks.len() == MAX_XORB_CHUNKS {
+                return Err(bad(format!("it holds more than {MAX_XORB_CHUNKS} chunks")));
             }
             chunks.push(ChunkEntry {
                 hash: compute_data_hash(&data),

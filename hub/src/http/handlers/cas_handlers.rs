@@ -172,15 +172,31 @@ pub async fn get_reconstruction(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&state, &req, false)?;
+    let claims = authorize(&state, &req, false)?;
     let (instance, file) = path.into_inner();
     let file = hash_in_path(&file)?;
+    let missing = || ApiError::NotFound(format!("no file {} in this repo", file.hex()));
     let manifest = state
         .blobs
         .xet_file(&file)
         .await
         .map_err(xet_error)?
-        .ok_or_else(|| ApiError::NotFound(format!("no file {}", file.hex())))?;
+        .ok_or_else(missing)?;
+    // Only content the token's repo refers to: the hash of another repo's file opens nothing.
+    let (git, reachable) = (state.git.clone(), state.reachable.clone());
+    let referenced = state
+        .blocking(move || {
+            let git_repo = git
+                .open(&claims.git_key)
+                .map_err(crate::repos::service::git_error)?;
+            reachable
+                .of(claims.repo, &git_repo)
+                .map_err(crate::repos::service::git_error)
+        })
+        .await?;
+    if !referenced.contains(&manifest.sha256) {
+        return Err(missing());
+    }
     let want = match req
         .headers()
         .get(header::RANGE)
@@ -196,6 +212,7 @@ pub async fn get_reconstruction(
     let mut fetch: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
     let mut offset_into_first = None;
     let mut indexes = std::collections::HashMap::new();
+    let mut listed = std::collections::HashSet::new();
     for (i, term) in manifest.terms.iter().enumerate() {
         let (start, end) = (offsets[i], offsets[i + 1]);
         if end <= want.start || start >= want.end {
@@ -207,14 +224,10 @@ pub async fn get_reconstruction(
             "unpacked_length": term.unpacked,
             "range": { "start": term.start, "end": term.end },
         }));
-        let entries = fetch.entry(term.xorb.clone()).or_default();
-        let covered = entries.iter().any(|e| {
-            e["range"]["start"].as_u64() == Some(term.start.into())
-                && e["range"]["end"].as_u64() == Some(term.end.into())
-        });
-        if covered {
+        if !listed.insert((term.xorb.clone(), term.start, term.end)) {
             continue;
         }
+        let entries = fetch.entry(term.xorb.clone()).or_default();
         if !indexes.contains_key(&term.xorb) {
             let hash = hash_in_path(&term.xorb)?;
             let index = state
@@ -229,7 +242,9 @@ pub async fn get_reconstruction(
         }
         let bytes = indexes[&term.xorb].byte_range(term.start, term.end);
         let signer = &state.url_signer;
-        let grant = signer.sign(&signer.grant(Purpose::XorbRead, &term.xorb, 0))?;
+        let mut grant = signer.grant(Purpose::XorbRead, &term.xorb, 0);
+        grant.range = Some([bytes.start, bytes.end - 1]);
+        let grant = signer.sign(&grant)?;
         entries.push(json!({
             "range": { "start": term.start, "end": term.end },
             "url": format!("{}/v1/fetch/{}?grant={grant}", cas_base(&state, &instance), term.xorb),
@@ -264,37 +279,46 @@ pub async fn get_xorb_bytes(
         return Err(ApiError::Forbidden("this URL is for another xorb".into()));
     }
     let hash = hash_in_path(&xorb)?;
-    let range = req
+    let [first, last] = grant
+        .range
+        .ok_or_else(|| ApiError::Forbidden("this URL grants no byte range".into()))?;
+    // Without a Range header the URL reads exactly what it grants; with one, the range must lie
+    // inside the grant.
+    let range = match req
         .headers()
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
-        .map(ByteRange::parse_header)
-        .transpose()
-        .map_err(xet_error)?;
+    {
+        None => ByteRange::Inclusive { first, last },
+        Some(raw) => match ByteRange::parse_header(raw).map_err(xet_error)? {
+            ByteRange::Inclusive { first: a, last: b } if a >= first && b <= last => {
+                ByteRange::Inclusive { first: a, last: b }
+            }
+            _ => {
+                return Err(ApiError::Forbidden(format!(
+                    "this URL reads bytes {first}-{last} of the xorb only"
+                )));
+            }
+        },
+    };
     let read = state
         .blobs
-        .xet_xorb_bytes(&hash, range)
+        .xet_xorb_bytes(&hash, Some(range))
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::NotFound(format!("no xorb {xorb}")),
             e => xet_error(e),
         })?;
-    let mut res = if range.is_some() {
-        HttpResponse::PartialContent()
-    } else {
-        HttpResponse::Ok()
-    };
-    if range.is_some() {
-        res.insert_header((
-            header::CONTENT_RANGE,
-            format!(
-                "bytes {}-{}/{}",
-                read.range.start,
-                read.range.end - 1,
-                read.total_size
-            ),
-        ));
-    }
+    let mut res = HttpResponse::PartialContent();
+    res.insert_header((
+        header::CONTENT_RANGE,
+        format!(
+            "bytes {}-{}/{}",
+            read.range.start,
+            read.range.end - 1,
+            read.total_size
+        ),
+    ));
     let length = read.range.end - read.range.start;
     let body = read
         .stream

@@ -179,12 +179,12 @@ async fn batch_download(
     repo: crate::repos::model::OwnedRepo,
     requested: Vec<BatchObject>,
 ) -> ApiResult<HttpResponse> {
-    let git = state.git.clone();
+    let (git, reachable) = (state.git.clone(), state.reachable.clone());
     let referenced = state
         .blocking(move || {
             let git_repo = crate::repos::files::open(&git, &repo)?;
-            git_repo
-                .lfs_objects()
+            reachable
+                .of(repo.repo.id, &git_repo)
                 .map_err(crate::repos::service::git_error)
         })
         .await?;
@@ -196,13 +196,13 @@ async fn batch_download(
             objects.push(missing);
             continue;
         };
-        let stored = state.blobs.size(&oid).await.map_err(ApiError::internal)?;
-        let size = match stored {
-            Some(size) if referenced.contains(oid.as_hex()) => size,
-            _ => {
-                objects.push(missing);
-                continue;
-            }
+        if !referenced.contains(oid.as_hex()) {
+            objects.push(missing);
+            continue;
+        }
+        let Some(size) = state.blobs.size(&oid).await.map_err(ApiError::internal)? else {
+            objects.push(missing);
+            continue;
         };
         let signer = &state.url_signer;
         let token = signer.sign(&signer.grant(Purpose::Get, oid.as_hex(), size))?;

@@ -6,6 +6,7 @@
 //! both are sent.
 
 use actix_web::{HttpResponse, web};
+use futures::{StreamExt, TryStreamExt};
 use grove_storage::Oid;
 use serde_json::{Value, json};
 
@@ -64,7 +65,9 @@ async fn issue(
         RepoAction::Read
     };
     let repo = load_repo(state, caller, kind, owner, name, action).await?;
-    let (token, exp) = state.xet_tokens.issue(repo.repo.id, write)?;
+    let (token, exp) = state
+        .xet_tokens
+        .issue(repo.repo.id, repo.repo.git_key(), write)?;
     let cas_url = state.xet_cas_url();
     Ok(HttpResponse::Ok()
         .insert_header(("X-Xet-Cas-Url", cas_url.clone()))
@@ -95,12 +98,20 @@ pub fn xet_auth_link(state: &AppState, kind: RepoKind, repo_id: &str, commit: &s
 /// Adds `xetHash` to the LFS entries of a tree or paths-info answer whose content Grove has
 /// through Xet; the client then downloads them through the CAS.
 pub async fn add_xet_hashes(state: &AppState, items: &mut [Value]) -> ApiResult<()> {
-    for item in items.iter_mut() {
-        let Some(oid) = item["lfs"]["oid"].as_str().and_then(|o| Oid::parse(o).ok()) else {
-            continue;
-        };
-        if let Some(hash) = xet_hash_of(state, &oid).await? {
-            item["xetHash"] = json!(hash);
+    let lookups: Vec<(usize, Oid)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| Some((i, Oid::parse(item["lfs"]["oid"].as_str()?).ok()?)))
+        .collect();
+    // A few lookups at once: each is one small read from the store.
+    let found: Vec<(usize, Option<String>)> = futures::stream::iter(lookups)
+        .map(|(i, oid)| async move { Ok::<_, ApiError>((i, xet_hash_of(state, &oid).await?)) })
+        .buffered(8)
+        .try_collect()
+        .await?;
+    for (i, hash) in found {
+        if let Some(hash) = hash {
+            items[i]["xetHash"] = json!(hash);
         }
     }
     Ok(())
