@@ -111,7 +111,7 @@ def start(work: Path):
 
 
 def storage_series(url, token, work: Path, fresh_clients: bool, tag: str):
-    rng = random.Random(1)
+    rng = random.Random(f"{tag}-base")
     size = BASE_MIB * MiB // TENSORS
     base = {f"layers.{i:02d}.weight": rng.randbytes(size) for i in range(TENSORS)}
     cache = work / f"xet-cache-{tag}-base"
@@ -123,7 +123,7 @@ def storage_series(url, token, work: Path, fresh_clients: bool, tag: str):
     whole_file = total
     changed_total = 0
     for n in range(FINE_TUNES):
-        pick = random.Random(100 + n)
+        pick = random.Random(f"{tag}-{n}")
         count = max(1, round(TENSORS * pick.uniform(0.05, 0.20)))
         names = pick.sample(sorted(base), count)
         tuned = dict(base)
@@ -178,7 +178,7 @@ def main():
         print(f"grove {url}, base model {BASE_MIB} MiB in {TENSORS} tensors, {FINE_TUNES} fine-tunes")
         print("storage, every fine-tune uploaded by a fresh client (global dedup only):")
         storage_series(url, token, work, fresh_clients=True, tag="fresh")
-        print("storage, one client keeping its cache (same series, new repos; the base dedups too):")
+        print("storage, one client keeping its cache (new content, new repos):")
         storage_series(url, token, work, fresh_clients=False, tag="cached")
         print(f"upload throughput, {UPLOAD_MIB} MiB of new random bytes per run:")
         throughput(url, token, work)

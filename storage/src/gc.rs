@@ -4,7 +4,7 @@
 //! commit of any repo refers to. Everything else is garbage once it is older than `min_age`:
 //!
 //! - a verified Xet file whose sha256 is not live (its sha256 pointer and manifest);
-//! - a xorb no live file uses (its index, the dedup entries naming it, its bytes);
+//! - a xorb no live file uses (its index and bytes), and the dedup entries naming removed files;
 //! - an `lfs/` blob whose sha256 is not live;
 //! - a `staging/` object (an upload that never finished).
 //!
@@ -138,13 +138,17 @@ impl BlobStore {
             self.delete_quietly(&keys::xorb_index_key(&parse_xet_hash(xorb)?))
                 .await?;
         }
-        // Dedup entries naming a removed xorb (few: about one chunk in 1024, plus file starts).
+        // Dedup entries naming a removed file (few: about one chunk in 1024, plus file starts).
+        let dead_names: HashSet<&str> = dead_files
+            .iter()
+            .map(|(_, m)| m.file_hash.as_str())
+            .collect();
         for meta in self
             .list_all(&format!("{}/dedup", keys::XET_PREFIX))
             .await?
         {
             if let Some(target) = self.read_small(&meta.location).await?
-                && dead_xorbs.contains(String::from_utf8_lossy(&target).trim())
+                && dead_names.contains(String::from_utf8_lossy(&target).trim())
             {
                 self.delete_quietly(&meta.location).await?;
             }

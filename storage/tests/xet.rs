@@ -128,9 +128,11 @@ async fn a_verified_file_reads_back_whole_and_in_ranges() {
     // The global dedup answer describes the xorb from Grove's own index.
     let index = store.xet_xorb_index(&hash).await.unwrap().unwrap();
     let first_chunk = compute_data_hash(&data[0]);
-    let found = store.xet_dedup_lookup(&first_chunk).await.unwrap().unwrap();
-    assert_eq!(found.hash, hash);
-    let shard = dedup_shard(&index).unwrap();
+    let found = store.xet_dedup_lookup(&first_chunk).await.unwrap();
+    assert_eq!(found, vec![index.clone()]);
+    let unknown = compute_data_hash(b"no file starts with this");
+    assert!(store.xet_dedup_lookup(&unknown).await.unwrap().is_empty());
+    let shard = dedup_shard(&found).unwrap();
     assert!(shard.len() > 150 * 48);
 }
 

@@ -12,7 +12,7 @@
 //! | `xet/xorb-index/<hash>` | its chunk index (hash, byte offset, unpacked length per chunk), written *after* the xorb: a xorb exists for Grove once its index does |
 //! | `xet/files/<file hash>` | a file's reconstruction (terms, size, sha256), written only after the file was rebuilt from its xorbs and its sha256 checked |
 //! | `xet/sha256/<2>/<2>/<sha256>` | the file hash of a verified file with that sha256 |
-//! | `xet/dedup/<chunk hash>` | the xorb holding a chunk the client may ask about (global deduplication) |
+//! | `xet/dedup/<chunk hash>` | the verified file a chunk the client may ask about belongs to (global deduplication) |
 //!
 //! Every object is content-addressed and written create-if-absent, so the same chunk uploaded
 //! from two repos is stored once, and nothing here is ever overwritten. The formats and hashes

@@ -26,6 +26,8 @@ use crate::upload::join_error;
 /// The most chunks one file may have (at 64 KiB a chunk, 1 TiB; the bound keeps a shard from
 /// making the server hold or rebuild an unbounded file).
 const MAX_FILE_CHUNKS: usize = 16 * 1024 * 1024;
+/// The most xorbs one dedup answer describes (about 1.5 MiB of shard at 1024 chunks each).
+pub const MAX_DEDUP_XORBS: usize = 32;
 
 impl BlobStore {
     /// Validates and stores a xorb uploaded under `hash`. Returns whether this call stored it
@@ -58,19 +60,6 @@ impl BlobStore {
                 .map_err(join_error)?
                 .map_err(|e| StoreError::Corrupt(format!("a stored xorb does not verify: {e}")))?
         };
-        // Chunks the client may ask about later point at this xorb. Written before the index, so
-        // that whenever the index exists these entries do too.
-        for chunk in index
-            .chunks
-            .iter()
-            .filter(|c| hash_is_global_dedup_eligible(&c.hash))
-        {
-            self.put_if_absent(
-                &keys::xet_dedup_key(&chunk.hash),
-                hash.hex().into_bytes().into(),
-            )
-            .await?;
-        }
         let created = self
             .put_if_absent(&keys::xorb_index_key(hash), index.encode().into())
             .await?;
@@ -95,14 +84,39 @@ impl BlobStore {
         self.get_key(&keys::xorb_key(hash), range).await
     }
 
-    /// The xorb holding `chunk`, when a stored xorb has it among its dedup-eligible chunks or a
-    /// verified file starts with it.
-    pub async fn xet_dedup_lookup(&self, chunk: &XetHash) -> Result<Option<XorbIndex>, StoreError> {
+    /// The xorbs of the verified file that a dedup-eligible chunk (or a file's first chunk)
+    /// belongs to, at most [`MAX_DEDUP_XORBS`], or none. One hit tells the client about a whole
+    /// file: a fine-tune shares most of its base's xorbs, not just the one holding the chunk it
+    /// happened to ask about.
+    pub async fn xet_dedup_lookup(&self, chunk: &XetHash) -> Result<Vec<XorbIndex>, StoreError> {
         let Some(bytes) = self.read_small(&keys::xet_dedup_key(chunk)).await? else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        self.xet_xorb_index(&parse_xet_hash(&text)?).await
+        let file = parse_xet_hash(String::from_utf8_lossy(&bytes).trim())?;
+        let Some(manifest) = self.xet_file(&file).await? else {
+            return Ok(Vec::new());
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for term in &manifest.terms {
+            if !names.contains(&term.xorb.as_str()) {
+                names.push(&term.xorb);
+            }
+        }
+        // The xorb holding the chunk first, so that it survives the cap.
+        let mut indexes = Vec::new();
+        for name in names {
+            if let Some(index) = self.xet_xorb_index(&parse_xet_hash(name)?).await? {
+                indexes.push(index);
+            }
+        }
+        if let Some(at) = indexes
+            .iter()
+            .position(|i| i.chunks.iter().any(|c| c.hash == *chunk))
+        {
+            indexes.swap(0, at);
+        }
+        indexes.truncate(MAX_DEDUP_XORBS);
+        Ok(indexes)
     }
 
     /// A verified file by its Xet hash.
@@ -222,13 +236,17 @@ impl BlobStore {
             manifest.encode().into(),
         )
         .await?;
-        if let Some(first) = leaves.first() {
-            let xorb = &manifest.terms[0].xorb;
-            self.put_if_absent(
-                &keys::xet_dedup_key(&first.0),
-                xorb.clone().into_bytes().into(),
-            )
-            .await?;
+        // The chunks a client asks the global dedup query about (the first of a file, and those
+        // whose hash is divisible by 1024) now lead to this file. Written before the sha256
+        // pointer; an entry that exists already keeps naming the earlier file.
+        for (i, (chunk, _)) in leaves.iter().enumerate() {
+            if i == 0 || hash_is_global_dedup_eligible(chunk) {
+                self.put_if_absent(
+                    &keys::xet_dedup_key(chunk),
+                    name.clone().into_bytes().into(),
+                )
+                .await?;
+            }
         }
         self.point_sha256(&manifest).await?;
         tracing::info!(file = %name, sha256 = %manifest.sha256, size, "Xet file verified");

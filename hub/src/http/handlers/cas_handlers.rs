@@ -151,16 +151,16 @@ pub async fn get_dedup_chunk(
     authorize(&state, &req, false)?;
     let (_instance, _prefix, chunk) = path.into_inner();
     let chunk = hash_in_path(&chunk)?;
-    let Some(index) = state
+    let indexes = state
         .blobs
         .xet_dedup_lookup(&chunk)
         .await
-        .map_err(xet_error)?
-    else {
+        .map_err(xet_error)?;
+    if indexes.is_empty() {
         return Ok(not_offered().await);
-    };
+    }
     let shard = state
-        .blocking(move || grove_storage::xet::dedup_shard(&index).map_err(xet_error))
+        .blocking(move || grove_storage::xet::dedup_shard(&indexes).map_err(xet_error))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
