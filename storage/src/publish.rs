@@ -84,15 +84,32 @@ impl BlobStore {
                 return Ok(true);
             }
         }
-        match self.inner.copy_if_not_exists(staging, &key).await {
+        self.copy_if_absent(staging, &key).await
+    }
+
+    /// Publishes a verified staging object of at most the S3 copy limit at `key`. Returns
+    /// whether this call created it. The staging object is left in place.
+    pub(crate) async fn publish_staged_at(
+        &self,
+        staging: &Path,
+        key: &Path,
+    ) -> Result<bool, StoreError> {
+        if *self.backend() == Backend::S3 && self.key_exists(key).await? {
+            return Ok(false);
+        }
+        self.copy_if_absent(staging, key).await
+    }
+
+    async fn copy_if_absent(&self, staging: &Path, key: &Path) -> Result<bool, StoreError> {
+        match self.inner.copy_if_not_exists(staging, key).await {
             Ok(()) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             Err(e) if unsupported(&e) => {
-                if self.key_exists(&key).await? {
+                if self.key_exists(key).await? {
                     return Ok(false);
                 }
                 self.inner
-                    .copy(staging, &key)
+                    .copy(staging, key)
                     .await
                     .map_err(StoreError::Backend)?;
                 Ok(true)

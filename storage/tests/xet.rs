@@ -46,6 +46,15 @@ fn xorb_of(data: &[Vec<u8>]) -> (MerkleHash, Bytes) {
     (xorb_hash(&leaves), Bytes::from(body))
 }
 
+/// An upload body arriving in uneven pieces, so records span pieces and validation batches.
+fn pieces(body: Bytes) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    let parts: Vec<_> = body
+        .chunks(7001)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    futures::stream::iter(parts)
+}
+
 fn sha(bytes: &[u8]) -> Oid {
     Oid::from_digest(Sha256::digest(bytes).into())
 }
@@ -82,9 +91,14 @@ async fn a_verified_file_reads_back_whole_and_in_ranges() {
     let store = BlobStore::memory();
     let data = chunks(7, 150);
     let (hash, body) = xorb_of(&data);
-    assert!(store.xet_put_xorb(&hash, body.clone()).await.unwrap());
     assert!(
-        !store.xet_put_xorb(&hash, body).await.unwrap(),
+        store
+            .xet_put_xorb(&hash, pieces(body.clone()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store.xet_put_xorb(&hash, pieces(body)).await.unwrap(),
         "second upload deduplicates"
     );
 
@@ -146,17 +160,24 @@ async fn bad_xorbs_and_lying_shards_are_refused_and_leave_nothing() {
     let mut flipped = body.to_vec();
     let at = flipped.len() / 2;
     flipped[at] ^= 0x55;
-    let refused = store.xet_put_xorb(&hash, Bytes::from(flipped)).await;
+    let refused = store
+        .xet_put_xorb(&hash, pieces(Bytes::from(flipped)))
+        .await;
     assert!(
         matches!(refused, Err(StoreError::InvalidXet(_))),
         "{refused:?}"
     );
     let truncated = store
-        .xet_put_xorb(&hash, body.slice(..body.len() - 3))
+        .xet_put_xorb(&hash, pieces(body.slice(..body.len() - 3)))
         .await;
     assert!(matches!(truncated, Err(StoreError::InvalidXet(_))));
     let other = MerkleHash::from_hex(&"ab".repeat(32)).unwrap();
-    assert!(store.xet_put_xorb(&other, body.clone()).await.is_err());
+    assert!(
+        store
+            .xet_put_xorb(&other, pieces(body.clone()))
+            .await
+            .is_err()
+    );
     assert!(store.xet_xorb_index(&hash).await.unwrap().is_none());
 
     // A shard naming a xorb that was never uploaded.
@@ -164,7 +185,7 @@ async fn bad_xorbs_and_lying_shards_are_refused_and_leave_nothing() {
     let missing = store.xet_register_file(&file).await;
     assert!(matches!(missing, Err(StoreError::InvalidXet(m)) if m.contains("never uploaded")));
 
-    store.xet_put_xorb(&hash, body).await.unwrap();
+    store.xet_put_xorb(&hash, pieces(body)).await.unwrap();
     // A wrong sha256 claim: refused, and the content is not visible under either hash.
     let mut lying = file.clone();
     lying.sha256 = sha(b"something else");
@@ -195,4 +216,25 @@ async fn bad_xorbs_and_lying_shards_are_refused_and_leave_nothing() {
         XorbIndex::decode(&store.xet_xorb_index(&hash).await.unwrap().unwrap().encode()).unwrap(),
     );
     assert_eq!(index.chunks.len(), 20);
+}
+
+#[tokio::test]
+async fn a_footer_after_the_chunks_is_tolerated_and_not_stored() {
+    let store = BlobStore::memory();
+    let data = chunks(3, 12);
+    let (hash, body) = xorb_of(&data);
+    let mut with_footer = body.to_vec();
+    with_footer.extend_from_slice(b"XETBLOB\x01");
+    with_footer.extend_from_slice(&[0u8; 200]);
+    assert!(
+        store
+            .xet_put_xorb(&hash, pieces(Bytes::from(with_footer)))
+            .await
+            .unwrap()
+    );
+    let index = store.xet_xorb_index(&hash).await.unwrap().unwrap();
+    assert_eq!(index.stored_len as usize, body.len());
+    let file = shard_file(hash, &data, 0..12);
+    store.xet_register_file(&file).await.unwrap();
+    assert_eq!(read_all(&store, &file.sha256, None).await, data.concat());
 }

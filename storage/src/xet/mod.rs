@@ -32,4 +32,4 @@ pub use dedup::dedup_shard;
 pub use hash::{XetHash, parse_xet_hash};
 pub use manifest::{FileManifest, Term};
 pub use shard::{MAX_SHARD_BYTES, ShardFile, ShardTerm, parse_shard};
-pub use xorb::{ChunkEntry, MAX_XORB_BYTES, XorbIndex};
+pub use xorb::{ChunkEntry, MAX_XORB_BYTES, XorbIndex, XorbValidator};

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::TryStreamExt;
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use sha2::{Digest, Sha256};
 use xet_core_structures::merklehash::file_hash;
@@ -14,14 +14,65 @@ use xet_core_structures::metadata_shard::constants::hash_is_global_dedup_eligibl
 use super::hash::{XetHash, parse_xet_hash};
 use super::manifest::{FileManifest, Term};
 use super::shard::ShardFile;
-use super::xorb::XorbIndex;
+use super::xorb::{XorbIndex, XorbValidator};
 use crate::error::StoreError;
 use crate::get::BlobRead;
 use crate::keys;
 use crate::oid::Oid;
 use crate::range::ByteRange;
+use crate::staged::StagedObject;
 use crate::store::BlobStore;
-use crate::upload::join_error;
+use crate::upload::{PartWriter, Written, join_error};
+
+/// Bytes handed to the validator at once (on the blocking pool).
+const FEED_BATCH: usize = 1024 * 1024;
+
+/// Checks the body record by record and writes the records that verified to `writer`.
+async fn validate_into<S>(
+    hash: XetHash,
+    mut body: std::pin::Pin<&mut S>,
+    writer: &mut PartWriter,
+) -> Result<XorbIndex, StoreError>
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Send,
+{
+    let mut validator = XorbValidator::new(hash);
+    // Received and validated-as-complete-records bytes go to the writer; `held` keeps what
+    // arrived but is not yet known to be whole records.
+    let mut held = BytesMut::new();
+    let mut batch = BytesMut::new();
+    loop {
+        let next = body.next().await;
+        let end = next.is_none();
+        if let Some(item) = next {
+            batch.extend_from_slice(&item.map_err(StoreError::Body)?);
+            if batch.len() < FEED_BATCH {
+                continue;
+            }
+        }
+        if !batch.is_empty() {
+            let data = batch.split().freeze();
+            held.extend_from_slice(&data);
+            let (back, complete) = tokio::task::spawn_blocking(move || {
+                let complete = validator.feed(&data);
+                (validator, complete)
+            })
+            .await
+            .map_err(join_error)?;
+            validator = back;
+            let complete = complete?;
+            if complete > 0 {
+                writer.write(held.split_to(complete).freeze()).await?;
+            }
+        }
+        if end {
+            break;
+        }
+    }
+    tokio::task::spawn_blocking(move || validator.finish())
+        .await
+        .map_err(join_error)?
+}
 
 /// The most chunks one file may have (at 64 KiB a chunk, 1 TiB; the bound keeps a shard from
 /// making the server hold or rebuild an unbounded file).
@@ -30,21 +81,54 @@ const MAX_FILE_CHUNKS: usize = 16 * 1024 * 1024;
 pub const MAX_DEDUP_XORBS: usize = 32;
 
 impl BlobStore {
-    /// Validates and stores a xorb uploaded under `hash`. Returns whether this call stored it
-    /// (`false`: Grove already had it). Nothing is stored for a xorb that fails validation.
-    pub async fn xet_put_xorb(&self, hash: &XetHash, body: Bytes) -> Result<bool, StoreError> {
+    /// Validates and stores a xorb uploaded under `hash`, from a stream. Returns whether this
+    /// call stored it (`false`: Grove already had it). The bytes are checked record by record
+    /// as they arrive and streamed to a staging object; only a xorb that verifies to the end is
+    /// published, so nothing is stored for one that does not, and memory stays at about one
+    /// upload part whatever the xorb's size.
+    pub async fn xet_put_xorb<S>(&self, hash: &XetHash, body: S) -> Result<bool, StoreError>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send,
+    {
+        let mut body = std::pin::pin!(body);
         if self.xet_xorb_index(hash).await?.is_some() {
+            while let Some(item) = body.next().await {
+                item.map_err(StoreError::Body)?;
+            }
             return Ok(false);
         }
-        let expected = *hash;
-        let checked = body.clone();
-        let index = tokio::task::spawn_blocking(move || XorbIndex::validate(&expected, &checked))
-            .await
-            .map_err(join_error)??;
-        let chunk_area = body.slice(..index.stored_len as usize);
-        let wrote = self
-            .put_if_absent(&keys::xorb_key(hash), chunk_area.into())
+        let staging = keys::new_staging_key();
+        let mut writer = PartWriter::new(Arc::clone(&self.inner), staging.clone());
+        let index = match validate_into(*hash, body, &mut writer).await {
+            Ok(index) => index,
+            Err(e) => {
+                writer.abort().await;
+                return Err(e);
+            }
+        };
+        let stored_len = u64::from(index.stored_len);
+        let finished = writer
+            .finish(|_, size| {
+                if size == stored_len {
+                    Ok(())
+                } else {
+                    Err(StoreError::SizeMismatch {
+                        expected: stored_len,
+                        actual: size,
+                    })
+                }
+            })
             .await?;
+        let key = keys::xorb_key(hash);
+        let wrote = match finished.written {
+            Written::InMemory(payload) => self.put_if_absent(&key, payload).await?,
+            Written::Stored => {
+                let staged = StagedObject::new(Arc::clone(&self.inner), staging);
+                let published = self.publish_staged_at(staged.key(), &key).await;
+                staged.remove().await;
+                published?
+            }
+        };
         // Bytes already stored under this name (a racing upload, or one whose index write was
         // interrupted) may be compressed differently: the same chunks at other offsets. The
         // index must describe the stored bytes, so it is built from them.
@@ -52,9 +136,10 @@ impl BlobStore {
             index
         } else {
             let stored = self
-                .read_small(&keys::xorb_key(hash))
+                .read_small(&key)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("xorb {} vanished", hash.hex())))?;
+            let expected = *hash;
             tokio::task::spawn_blocking(move || XorbIndex::validate(&expected, &stored))
                 .await
                 .map_err(join_error)?

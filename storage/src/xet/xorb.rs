@@ -53,82 +53,11 @@ pub struct XorbIndex {
 }
 
 impl XorbIndex {
-    /// Validates a serialized xorb against the hash it was uploaded under. Blocking: it
-    /// decompresses and hashes every chunk.
+    /// Validates a serialized xorb held in memory (see [`XorbValidator`]). Blocking.
     pub fn validate(expected: &XetHash, body: &[u8]) -> Result<XorbIndex, StoreError> {
-        let bad = |why: String| StoreError::InvalidXet(format!("xorb {}: {why}", expected.hex()));
-        if body.len() > MAX_XORB_BYTES {
-            return Err(StoreError::TooLarge {
-                limit: MAX_XORB_BYTES as u64,
-            });
-        }
-        let mut chunks = Vec::new();
-        let mut pos = 0usize;
-        while pos < body.len() {
-            let Some(head) = body.get(pos..pos + XORB_CHUNK_HEADER_LENGTH) else {
-                return Err(bad(format!("truncated chunk header at byte {pos}")));
-            };
-            let header = match parse_chunk_header(head.try_into().expect("header length")) {
-                Ok(header) => header,
-                // The footer's identifier: the chunk area ends here.
-                Err(CoreError::ChunkHeaderParse) if !chunks.is_empty() => break,
-                Err(e) => return Err(bad(format!("bad chunk header at byte {pos}: {e}"))),
-            };
-            let unpacked_len = header.get_uncompressed_length();
-            if unpacked_len == 0 || unpacked_len > MAX_CHUNK_UNPACKED {
-                return Err(bad(format!(
-                    "chunk at byte {pos} claims {unpacked_len} unpacked bytes"
-                )));
-            }
-            let data_start = pos + XORB_CHUNK_HEADER_LENGTH;
-            let data_end = data_start + header.get_compressed_length() as usize;
-            let Some(compressed) = body.get(data_start..data_end) else {
-                return Err(bad(format!("chunk at byte {pos} runs past the end")));
-            };
-            let scheme = header
-                .get_compression_scheme()
-                .map_err(|e| bad(format!("chunk at byte {pos}: {e}")))?;
-            let data = scheme
-                .decompress_from_slice(compressed)
-                .map_err(|e| bad(format!("chunk at byte {pos} does not decompress: {e}")))?;
-            if data.len() != unpacked_len as usize {
-                return Err(bad(format!(
-                    "chunk at byte {pos} unpacks to {} bytes, its header says {unpacked_len}",
-                    data.len()
-                )));
-            }
-            if chunks.len() == MAX_XORB_CHUNKS {
-                return Err(bad(format!("it holds more than {MAX_XORB_CHUNKS} chunks")));
-            }
-            chunks.push(ChunkEntry {
-                hash: compute_data_hash(&data),
-                byte_start: pos as u32,
-                unpacked_len,
-            });
-            pos = data_end;
-        }
-        if chunks.is_empty() {
-            return Err(bad("it holds no chunks".into()));
-        }
-        let content: u64 = chunks.iter().map(|c| u64::from(c.unpacked_len)).sum();
-        if content > MAX_XORB_CONTENT {
-            return Err(bad(format!(
-                "it holds {content} bytes of content; the limit is {MAX_XORB_CONTENT}"
-            )));
-        }
-        let leaves: Vec<(XetHash, u64)> = chunks
-            .iter()
-            .map(|c| (c.hash, u64::from(c.unpacked_len)))
-            .collect();
-        let actual = xorb_hash(&leaves);
-        if actual != *expected {
-            return Err(bad(format!("its chunks hash to {}", actual.hex())));
-        }
-        Ok(XorbIndex {
-            hash: actual,
-            chunks,
-            stored_len: pos as u32,
-        })
+        let mut validator = XorbValidator::new(*expected);
+        validator.feed(body)?;
+        validator.finish()
     }
 
     /// The bytes of the xorb holding chunks `[start, end)`, headers included.
@@ -193,6 +122,145 @@ impl XorbIndex {
             hash,
             chunks,
             stored_len,
+        })
+    }
+}
+
+/// Checks a xorb as its bytes arrive, one chunk record at a time, so an upload is validated
+/// while it streams to the store and never has to be held whole.
+///
+/// Every chunk is decompressed and hashed; its unpacked length must match its header; at the
+/// end the merkle hash of the chunk hashes must be the one the xorb was uploaded under. A footer
+/// (which the current client does not send) ends the chunk area; whatever follows it is not kept.
+pub struct XorbValidator {
+    expected: XetHash,
+    /// Bytes of a record not yet complete.
+    pending: Vec<u8>,
+    /// Offset of the first pending byte in the xorb.
+    offset: usize,
+    chunks: Vec<ChunkEntry>,
+    content: u64,
+    footer: bool,
+    received: usize,
+}
+
+impl XorbValidator {
+    /// A validator for a xorb uploaded under `expected`.
+    pub fn new(expected: XetHash) -> XorbValidator {
+        XorbValidator {
+            expected,
+            pending: Vec::new(),
+            offset: 0,
+            chunks: Vec::new(),
+            content: 0,
+            footer: false,
+            received: 0,
+        }
+    }
+
+    fn bad(&self, why: String) -> StoreError {
+        StoreError::InvalidXet(format!("xorb {}: {why}", self.expected.hex()))
+    }
+
+    /// Takes the next bytes of the upload and checks every record they complete. Returns how
+    /// many bytes of the chunk area those records hold: the caller stores exactly that many
+    /// bytes from the front of what it has received and not yet stored. Blocking (CPU).
+    pub fn feed(&mut self, data: &[u8]) -> Result<usize, StoreError> {
+        self.received += data.len();
+        if self.received > MAX_XORB_BYTES {
+            return Err(StoreError::TooLarge {
+                limit: MAX_XORB_BYTES as u64,
+            });
+        }
+        if self.footer {
+            return Ok(0);
+        }
+        self.pending.extend_from_slice(data);
+        let mut at = 0usize;
+        loop {
+            let pos = self.offset + at;
+            let Some(head) = self.pending.get(at..at + XORB_CHUNK_HEADER_LENGTH) else {
+                break;
+            };
+            let header = match parse_chunk_header(head.try_into().expect("header length")) {
+                Ok(header) => header,
+                // The footer's identifier: the chunk area ends here.
+                Err(CoreError::ChunkHeaderParse) if !self.chunks.is_empty() => {
+                    self.footer = true;
+                    break;
+                }
+                Err(e) => return Err(self.bad(format!("bad chunk header at byte {pos}: {e}"))),
+            };
+            let unpacked_len = header.get_uncompressed_length();
+            if unpacked_len == 0 || unpacked_len > MAX_CHUNK_UNPACKED {
+                return Err(self.bad(format!(
+                    "chunk at byte {pos} claims {unpacked_len} unpacked bytes"
+                )));
+            }
+            let data_start = at + XORB_CHUNK_HEADER_LENGTH;
+            let data_end = data_start + header.get_compressed_length() as usize;
+            let Some(compressed) = self.pending.get(data_start..data_end) else {
+                break;
+            };
+            let scheme = header
+                .get_compression_scheme()
+                .map_err(|e| self.bad(format!("chunk at byte {pos}: {e}")))?;
+            let data = scheme
+                .decompress_from_slice(compressed)
+                .map_err(|e| self.bad(format!("chunk at byte {pos} does not decompress: {e}")))?;
+            if data.len() != unpacked_len as usize {
+                return Err(self.bad(format!(
+                    "chunk at byte {pos} unpacks to {} bytes, its header says {unpacked_len}",
+                    data.len()
+                )));
+            }
+            if self.chunks.len() == MAX_XORB_CHUNKS {
+                return Err(self.bad(format!("it holds more than {MAX_XORB_CHUNKS} chunks")));
+            }
+            self.content += u64::from(unpacked_len);
+            if self.content > MAX_XORB_CONTENT {
+                return Err(self.bad(format!(
+                    "it holds more than {MAX_XORB_CONTENT} bytes of content"
+                )));
+            }
+            self.chunks.push(ChunkEntry {
+                hash: compute_data_hash(&data),
+                byte_start: pos as u32,
+                unpacked_len,
+            });
+            at = data_end;
+        }
+        self.pending.drain(..at);
+        self.offset += at;
+        Ok(at)
+    }
+
+    /// Ends the upload: every record must be complete and the hash must match.
+    pub fn finish(self) -> Result<XorbIndex, StoreError> {
+        if !self.footer && !self.pending.is_empty() {
+            let at = self.offset;
+            return Err(if self.pending.len() < XORB_CHUNK_HEADER_LENGTH {
+                self.bad(format!("truncated chunk header at byte {at}"))
+            } else {
+                self.bad(format!("chunk at byte {at} runs past the end"))
+            });
+        }
+        if self.chunks.is_empty() {
+            return Err(self.bad("it holds no chunks".into()));
+        }
+        let leaves: Vec<(XetHash, u64)> = self
+            .chunks
+            .iter()
+            .map(|c| (c.hash, u64::from(c.unpacked_len)))
+            .collect();
+        let actual = xorb_hash(&leaves);
+        if actual != self.expected {
+            return Err(self.bad(format!("its chunks hash to {}", actual.hex())));
+        }
+        Ok(XorbIndex {
+            hash: actual,
+            chunks: self.chunks,
+            stored_len: self.offset as u32,
         })
     }
 }

@@ -109,13 +109,28 @@ pub async fn post_xorb(
     authorize(&state, &req, true)?;
     let (_instance, _prefix, hash) = path.into_inner();
     let hash = hash_in_path(&hash)?;
-    let body = read_body(payload, MAX_XORB_BYTES).await?;
-    let length = body.len() as u64;
-    let inserted = state
-        .blobs
-        .xet_put_xorb(&hash, body)
-        .await
-        .map_err(xet_error)?;
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_XORB_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "at most {MAX_XORB_BYTES} bytes per xorb"
+        )));
+    }
+    // The body streams through validation to the store; it is never held whole.
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = received.clone();
+    let (body, pump) = crate::http::payload::sendable(payload);
+    let body = body.inspect(move |item| {
+        if let Ok(bytes) = item {
+            counted.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let (stored, ()) = futures::join!(state.blobs.xet_put_xorb(&hash, body), pump);
+    let inserted = stored.map_err(xet_error)?;
+    let length = received.load(std::sync::atomic::Ordering::Relaxed);
     state.metrics.xet_received.inc_by(length);
     if inserted {
         state.metrics.xet_stored.inc_by(length);
