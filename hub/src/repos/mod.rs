@@ -5,6 +5,7 @@
 pub mod access;
 pub mod commit_body;
 pub mod files;
+pub mod hs256;
 pub mod kind;
 pub mod lfs_objects;
 pub mod lfs_rules;

@@ -5,9 +5,9 @@
 //! whole-object PUT, one part of a multipart upload, or the completion), and an expiry. Its
 //! audience differs from web sessions', so neither kind of token passes for the other.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::hs256::Hs256;
 use crate::error::{ApiError, ApiResult};
 
 const AUDIENCE: &str = "grove-lfs-upload";
@@ -50,23 +50,11 @@ pub struct Grant {
     pub range: Option<[u64; 2]>,
 }
 
-pub struct UrlSigner {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-}
+pub struct UrlSigner(Hs256);
 
 impl UrlSigner {
     pub fn from_secret(secret: &[u8]) -> anyhow::Result<Self> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "aud"]);
-        validation.leeway = 0;
-        Ok(Self {
-            encoding: EncodingKey::from_secret(secret)?,
-            decoding: DecodingKey::from_secret(secret)?,
-            validation,
-        })
+        Ok(Self(Hs256::new(secret, AUDIENCE)?))
     }
 
     pub fn grant(&self, purpose: Purpose, oid: &str, size: u64) -> Grant {
@@ -84,7 +72,8 @@ impl UrlSigner {
     }
 
     pub fn sign(&self, grant: &Grant) -> ApiResult<String> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), grant, &self.encoding)
+        self.0
+            .sign(grant)
             .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot sign an upload URL: {e}")))
     }
 
@@ -95,9 +84,7 @@ impl UrlSigner {
                 "this upload URL is invalid or has expired: ask for a new one".into(),
             )
         };
-        let grant = jsonwebtoken::decode::<Grant>(token, &self.decoding, &self.validation)
-            .map_err(|_| refused())?
-            .claims;
+        let grant: Grant = self.0.verify(token).map_err(|_| refused())?;
         if grant.purpose != purpose {
             return Err(refused());
         }

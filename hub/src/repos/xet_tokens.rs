@@ -6,9 +6,9 @@
 //! (the client refreshes it through the same endpoint). Its audience differs from sessions' and
 //! upload URLs', so no kind of token passes for another.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::hs256::Hs256;
 use crate::error::{ApiError, ApiResult};
 
 const AUDIENCE: &str = "grove-xet";
@@ -28,23 +28,11 @@ pub struct XetClaims {
     pub write: bool,
 }
 
-pub struct XetTokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-}
+pub struct XetTokens(Hs256);
 
 impl XetTokens {
     pub fn from_secret(secret: &[u8]) -> anyhow::Result<Self> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "aud"]);
-        validation.leeway = 0;
-        Ok(Self {
-            encoding: EncodingKey::from_secret(secret)?,
-            decoding: DecodingKey::from_secret(secret)?,
-            validation,
-        })
+        Ok(Self(Hs256::new(secret, AUDIENCE)?))
     }
 
     /// A token for `repo`, and its expiry (unix seconds).
@@ -57,21 +45,18 @@ impl XetTokens {
             git_key,
             write,
         };
-        let token =
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot sign a Xet token: {e}")))?;
+        let token = self
+            .0
+            .sign(&claims)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot sign a Xet token: {e}")))?;
         Ok((token, exp))
     }
 
     /// The claims of a genuine, unexpired token; otherwise 401.
     pub fn verify(&self, token: &str) -> ApiResult<XetClaims> {
-        jsonwebtoken::decode::<XetClaims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| {
-                ApiError::Unauthorized(
-                    "invalid or expired Xet token: ask the hub for a new one".into(),
-                )
-            })
+        self.0.verify::<XetClaims>(token).map_err(|_| {
+            ApiError::Unauthorized("invalid or expired Xet token: ask the hub for a new one".into())
+        })
     }
 }
 
@@ -88,5 +73,16 @@ mod tests {
         let other = XetTokens::from_secret(b"fedcba9876543210fedcba9876543210").unwrap();
         assert!(other.verify(&token).is_err());
         assert!(tokens.verify("not-a-token").is_err());
+        // Same secret, other audiences: neither kind passes for the other.
+        let signer = crate::repos::upload_grants::UrlSigner::from_secret(
+            b"0123456789abcdef0123456789abcdef",
+        )
+        .unwrap();
+        use crate::repos::upload_grants::Purpose;
+        assert!(signer.verify(&token, Purpose::Get).is_err());
+        let grant = signer
+            .sign(&signer.grant(Purpose::XorbRead, "ab", 0))
+            .unwrap();
+        assert!(tokens.verify(&grant).is_err());
     }
 }
