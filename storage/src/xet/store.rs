@@ -214,11 +214,21 @@ impl BlobStore {
 
     /// A verified Xet file with this sha256.
     pub async fn xet_file_by_sha256(&self, oid: &Oid) -> Result<Option<FileManifest>, StoreError> {
+        match self.xet_hash_by_sha256(oid).await? {
+            Some(hash) => self.xet_file(&hash).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The Xet file hash of verified content with this sha256: one small read (the pointer is
+    /// written only after the manifest, so a pointer always names a readable file).
+    pub async fn xet_hash_by_sha256(&self, oid: &Oid) -> Result<Option<XetHash>, StoreError> {
         let Some(bytes) = self.read_small(&keys::xet_sha256_key(oid)).await? else {
             return Ok(None);
         };
-        let hash = parse_xet_hash(String::from_utf8_lossy(&bytes).trim())?;
-        self.xet_file(&hash).await
+        Ok(Some(parse_xet_hash(
+            String::from_utf8_lossy(&bytes).trim(),
+        )?))
     }
 
     /// Checks a file an uploaded shard describes and makes it visible under its sha256.

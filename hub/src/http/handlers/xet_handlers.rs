@@ -77,13 +77,15 @@ async fn issue(
 }
 
 /// The Xet file hash of content Grove can serve through Xet, if any.
+/// Resolve and tree listings call this for every LFS file, so it reads only the sha256 pointer,
+/// not the file's manifest.
 pub async fn xet_hash_of(state: &AppState, oid: &Oid) -> ApiResult<Option<String>> {
-    let manifest = state
+    let hash = state
         .blobs
-        .xet_file_by_sha256(oid)
+        .xet_hash_by_sha256(oid)
         .await
         .map_err(ApiError::internal)?;
-    Ok(manifest.map(|m| m.file_hash))
+    Ok(hash.map(|h| h.hex()))
 }
 
 /// The `Link` that tells the client where to get a read token for `commit` of a repo.
